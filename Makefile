@@ -1,0 +1,32 @@
+# Two commands: `make run` (install + materialize everything) and `make test` (install + tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR := $(if $(MGLT_DATA_DIR),$(MGLT_DATA_DIR),$(CURDIR)/data)
+export DAGSTER_HOME := $(abspath $(DATA_DIR))/dagster_home
+
+.PHONY: install run test ui bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: setup.py $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/python -m mglt_pipeline.run
+
+test: install
+	$(BIN)/python -m pytest -q mglt_pipeline_tests
+
+ui: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf "$(DATA_DIR)/warehouse.duckdb" "$(DATA_DIR)/reports" "$(DAGSTER_HOME)"

@@ -1,0 +1,1 @@
+"""mglt_pipeline: raw data of a magnesium L-threonate sleep trial to treatment effects, as Dagster assets."""

@@ -1,0 +1,107 @@
+"""The outcome registry: every outcome of the SAP, declared once.
+
+The analysis dataset, the per-outcome effect assets, the effects table, the report and the
+simulator's planted effects are all generated from ``OUTCOMES``. Adding an outcome is one entry here
+(plus, if it needs one, a new column in the derived table named by ``source``).
+
+Each outcome's value lives in a column named by its id in the table named by ``source``:
+- ``oura_nightly`` and ``diary_daily`` are daily tables, summarised per study week (``schedule``
+  ``"daily"``: the window mean of valid days, SAP "Study days and visits");
+- ``isi_scores``, ``lseq_scores``, ``rsq_scores`` and ``poms_scores`` are one row per participant and
+  REDCap event (``schedule`` ``"visit"``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Family = Literal["oura_sleep", "oura_day", "sleep_questionnaires", "mood", "diary"]
+FAMILIES: tuple[str, ...] = ("oura_sleep", "oura_day", "sleep_questionnaires", "mood", "diary")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One analysed outcome: where its value comes from and which direction is better."""
+
+    id: str
+    family: Family
+    source: str
+    derivation: str
+    unit: str
+    better: Literal["higher", "lower"]
+    label: str
+
+    @property
+    def schedule(self) -> Literal["daily", "visit"]:
+        """``daily`` outcomes are window means of nightly/daily values; ``visit`` ones are per event."""
+        return "daily" if self.source in ("oura_nightly", "diary_daily") else "visit"
+
+    @property
+    def direction(self) -> int:
+        """+1 when higher is better, -1 when lower is better."""
+        return 1 if self.better == "higher" else -1
+
+
+def _o(id, family, source, derivation, unit, better, label) -> Outcome:
+    return Outcome(id, family, source, derivation, unit, better, label)
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    # Oura sleep (nightly, main sleep / daily sleep document)
+    _o("oura_sleep_score", "oura_sleep", "oura_nightly", "daily_sleep.score", "score 1-100", "higher", "Sleep score"),
+    _o("oura_deep_sleep_score", "oura_sleep", "oura_nightly", "daily_sleep.contributors.deep_sleep", "score 1-100", "higher", "Deep sleep score"),
+    _o("oura_rem_sleep_score", "oura_sleep", "oura_nightly", "daily_sleep.contributors.rem_sleep", "score 1-100", "higher", "REM sleep score"),
+    _o("oura_total_sleep_min", "oura_sleep", "oura_nightly", "main sleep total_sleep_duration / 60", "min", "higher", "Total sleep time"),
+    _o("oura_deep_sleep_min", "oura_sleep", "oura_nightly", "main sleep deep_sleep_duration / 60", "min", "higher", "Deep sleep time"),
+    _o("oura_rem_sleep_min", "oura_sleep", "oura_nightly", "main sleep rem_sleep_duration / 60", "min", "higher", "REM sleep time"),
+    _o("oura_light_sleep_min", "oura_sleep", "oura_nightly", "main sleep light_sleep_duration / 60", "min", "lower", "Light sleep time"),
+    _o("oura_sleep_efficiency", "oura_sleep", "oura_nightly", "main sleep efficiency", "%", "higher", "Sleep efficiency"),
+    _o("oura_sleep_latency_min", "oura_sleep", "oura_nightly", "main sleep latency / 60", "min", "lower", "Sleep latency"),
+    _o("oura_lowest_hr", "oura_sleep", "oura_nightly", "main sleep lowest_heart_rate (255 = missing)", "bpm", "lower", "Lowest heart rate"),
+    _o("oura_average_hrv", "oura_sleep", "oura_nightly", "main sleep average_hrv", "ms", "higher", "Average HRV"),
+    # Oura day (activity and readiness documents)
+    _o("oura_activity_score", "oura_day", "oura_nightly", "daily_activity.score", "score 1-100", "higher", "Activity score"),
+    _o("oura_daily_movement_m", "oura_day", "oura_nightly", "daily_activity.equivalent_walking_distance", "m", "higher", "Daily movement"),
+    _o("oura_steps", "oura_day", "oura_nightly", "daily_activity.steps", "steps", "higher", "Steps"),
+    _o("oura_readiness_score", "oura_day", "oura_nightly", "daily_readiness.score", "score 1-100", "higher", "Readiness score"),
+    _o("oura_readiness_activity_balance", "oura_day", "oura_nightly", "daily_readiness.contributors.activity_balance", "score 1-100", "higher", "Activity balance"),
+    _o("oura_readiness_sleep_balance", "oura_day", "oura_nightly", "daily_readiness.contributors.sleep_balance", "score 1-100", "higher", "Sleep balance"),
+    _o("oura_readiness_hrv_balance", "oura_day", "oura_nightly", "daily_readiness.contributors.hrv_balance", "score 1-100", "higher", "HRV balance"),
+    # Sleep questionnaires (REDCap events)
+    _o("isi_total", "sleep_questionnaires", "isi_scores", "ISI total (sum of 7 items)", "0-28", "lower", "ISI total"),
+    _o("lseq_gts", "sleep_questionnaires", "lseq_scores", "LSEQ getting to sleep (items 1-3)", "0-100", "higher", "LSEQ getting to sleep"),
+    _o("lseq_qos", "sleep_questionnaires", "lseq_scores", "LSEQ quality of sleep (items 4-5)", "0-100", "higher", "LSEQ quality of sleep"),
+    _o("lseq_afs", "sleep_questionnaires", "lseq_scores", "LSEQ awake following sleep (items 6-7)", "0-100", "higher", "LSEQ awake following sleep"),
+    _o("lseq_bfw", "sleep_questionnaires", "lseq_scores", "LSEQ behaviour following wakefulness (items 8-10)", "0-100", "higher", "LSEQ behaviour following wakefulness"),
+    _o("rsq_total", "sleep_questionnaires", "rsq_scores", "RSQ-W total", "0-100", "higher", "RSQ-W total"),
+    # Mood (POMS-65)
+    _o("poms_ta", "mood", "poms_scores", "POMS tension-anxiety", "0-36", "lower", "POMS tension-anxiety"),
+    _o("poms_dd", "mood", "poms_scores", "POMS depression-dejection", "0-60", "lower", "POMS depression-dejection"),
+    _o("poms_ah", "mood", "poms_scores", "POMS anger-hostility", "0-48", "lower", "POMS anger-hostility"),
+    _o("poms_fi", "mood", "poms_scores", "POMS fatigue-inertia", "0-28", "lower", "POMS fatigue-inertia"),
+    _o("poms_cb", "mood", "poms_scores", "POMS confusion-bewilderment", "0-28", "lower", "POMS confusion-bewilderment"),
+    _o("poms_va", "mood", "poms_scores", "POMS vigour-activity", "0-32", "higher", "POMS vigour-activity"),
+    _o("poms_tmd", "mood", "poms_scores", "POMS total mood disturbance", "-32-200", "lower", "POMS total mood disturbance"),
+    # Diary (daily ratings 0-10)
+    _o("diary_energy", "diary", "diary_daily", "diary energy, weekly mean", "0-10", "higher", "Energy"),
+    _o("diary_productivity", "diary", "diary_daily", "diary productivity, weekly mean", "0-10", "higher", "Daytime productivity"),
+    _o("diary_mood", "diary", "diary_daily", "diary mood, weekly mean", "0-10", "higher", "Mood"),
+    _o("diary_mental_alertness", "diary", "diary_daily", "diary mental alertness, weekly mean", "0-10", "higher", "Mental alertness"),
+    _o("diary_sleep_quality", "diary", "diary_daily", "diary sleep quality, weekly mean", "0-10", "higher", "Sleep quality (diary)"),
+    _o("diary_grouchiness", "diary", "diary_daily", "diary grouchiness, weekly mean", "0-10", "lower", "Grouchiness"),
+)
+
+OUTCOMES_BY_ID: dict[str, Outcome] = {o.id: o for o in OUTCOMES}
+
+
+def outcome(outcome_id: str) -> Outcome:
+    """The registry entry of ``outcome_id`` (KeyError names the unknown id)."""
+    try:
+        return OUTCOMES_BY_ID[outcome_id]
+    except KeyError:
+        raise KeyError(f"unknown outcome {outcome_id!r}; the registry has {sorted(OUTCOMES_BY_ID)}") from None
+
+
+def outcomes_from(source: str) -> tuple[Outcome, ...]:
+    """The outcomes whose values come from the derived table ``source``."""
+    return tuple(o for o in OUTCOMES if o.source == source)

@@ -1,0 +1,49 @@
+"""``make run``: materialize the whole asset graph in-process on the data root, then say where it went.
+
+Uses the persistent Dagster instance of ``$DAGSTER_HOME`` when set (the Makefile sets it under the
+data root), so the runs show in ``make ui`` afterwards; otherwise an ephemeral one.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from mglt_pipeline.definitions import build_definitions
+from mglt_pipeline.resources import REPORTS_DIR, WAREHOUSE_FILE, default_data_root
+
+
+def materialize_all(data_root: Path, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+    """One in-process run of every asset and asset check of the graph on ``data_root``."""
+    defs = build_definitions(data_root)
+    job = defs.resolve_implicit_global_asset_job_def()
+    return job.execute_in_process(instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("data_root", nargs="?", type=Path, default=None,
+                        help="data root (default: $MGLT_DATA_DIR or the repository's data/)")
+    args = parser.parse_args(argv)
+    root = (args.data_root or default_data_root()).resolve()
+    if not (root / "raw").is_dir():
+        print(f"error: no raw/ folder under the data root {root}", file=sys.stderr)
+        return 2
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    result = materialize_all(root, instance)
+    failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    print(f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}")
+    print(f"warehouse: {root / WAREHOUSE_FILE}")
+    report = root / REPORTS_DIR / "trial_report.html"
+    if report.exists():
+        print(f"report:    {report}")
+    if failed:
+        print(f"failed steps: {', '.join(failed)}", file=sys.stderr)
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

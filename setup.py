@@ -1,0 +1,38 @@
+"""mglt_pipeline: a Dagster pipeline for a randomized, placebo-controlled sleep trial."""
+from setuptools import find_packages, setup
+
+setup(
+    name="mglt_pipeline",
+    version="0.1.0",
+    description=(
+        "Raw Oura, REDCap and diary data of a sleep trial to validated tables, scored "
+        "instruments and per-outcome treatment effects, as Dagster assets."
+    ),
+    packages=find_packages(exclude=["mglt_pipeline_tests*"]),
+    package_data={"mglt_pipeline": ["report/templates/*.j2"]},
+    python_requires=">=3.10",
+    # Lower bounds are the versions known to install and work together (2026-11).
+    install_requires=[
+        "dagster>=1.13,<1.14",
+        "dagster-webserver>=1.13,<1.14",
+        "dagster-duckdb>=0.29,<0.30",
+        "dagster-duckdb-pandas>=0.29,<0.30",
+        "duckdb>=1.1",
+        "pandas>=2.3,<3",
+        "numpy>=1.26",
+        "scipy>=1.13",
+        "pandera>=0.35,<0.36",
+        "great-expectations>=1.24,<2",
+        "statsmodels>=0.15",
+        "matplotlib>=3.9",
+        "jinja2>=3.1",
+        "great-tables>=1.0",
+    ],
+    extras_require={"dev": ["pytest>=8"]},
+    entry_points={
+        "console_scripts": [
+            "mglt-simulate=mglt_pipeline.simulate.__main__:main",
+            "mglt-run=mglt_pipeline.run:main",
+        ]
+    },
+)
