@@ -9,7 +9,10 @@ import os
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb_pandas import DuckDBPandasIOManager
+import pandas as pd
+from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+from dagster_duckdb import DuckDBIOManager
+from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 
 REPO_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 WAREHOUSE_FILE = "warehouse.duckdb"
@@ -47,10 +50,48 @@ class DataRoot(dg.ConfigurableResource):
         return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
 
 
+class ReplacingPandasTypeHandler(DuckDBPandasTypeHandler):
+    """Stores a DataFrame as a table that replaces the previous one, even when it has no rows.
+
+    dagster-duckdb-pandas skips empty frames (so an empty quarantine would never exist as a table)
+    and inserts into an existing table by column position (so a changed column set would fail or
+    misalign). A materialization must replace its table (STYLE.md: re-running is safe).
+    """
+
+    def handle_output(self, context: dg.OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection):
+        if context.has_partition_key:
+            return super().handle_output(context, table_slice, obj, connection)
+        connection.register("_mglt_frame", obj)
+        try:
+            connection.execute(
+                f"create or replace table {table_slice.schema}.{table_slice.table} as select * from _mglt_frame"
+            )
+        finally:
+            connection.unregister("_mglt_frame")
+        context.add_output_metadata({
+            "dagster/row_count": len(obj),
+            "dataframe_columns": dg.MetadataValue.table_schema(dg.TableSchema(
+                columns=[dg.TableColumn(name=str(name), type=str(dtype)) for name, dtype in obj.dtypes.items()]
+            )),
+        })
+
+
+class WarehouseIOManager(DuckDBIOManager):
+    """dagster-duckdb's IO manager for pandas DataFrames, with tables replaced on every write."""
+
+    @staticmethod
+    def type_handlers() -> list[DbTypeHandler]:
+        return [ReplacingPandasTypeHandler()]
+
+    @staticmethod
+    def default_load_type() -> type:
+        return pd.DataFrame
+
+
 def build_resources(data_root: Path | str) -> dict[str, object]:
     """The resources of one data root: the root itself and the DuckDB IO manager on its warehouse."""
     root = Path(data_root).resolve()
     return {
         "data_root": DataRoot(path=str(root)),
-        "io_manager": DuckDBPandasIOManager(database=str(root / WAREHOUSE_FILE), schema="main"),
+        "io_manager": WarehouseIOManager(database=str(root / WAREHOUSE_FILE), schema="main"),
     }

@@ -1,0 +1,231 @@
+"""Ingest: raw files to clean tables and the quarantine (DATA_CONTRACT.md, docs/TABLES.md).
+
+One asset group per source. Each source is one multi-asset that writes its clean table(s) and its
+``<source>_quarantine`` entries, and reports on each clean table the check ``no_quarantined_rows``
+(severity ERROR, failing while the source has quarantined input). The ``quarantine`` asset (group
+``data_quality``) unions the sources' entries. Raw inputs are external assets (``raw_<source>``), so
+lineage starts at the files. The logic lives in ``mglt_pipeline.sources``; assets call it and attach
+metadata.
+"""
+
+from typing import Iterator
+
+import dagster as dg
+from dagster import AssetExecutionContext
+import pandas as pd
+
+from mglt_pipeline.resources import DataRoot
+from mglt_pipeline.sources.oura import DOCUMENT_KINDS, read_oura
+from mglt_pipeline.sources.redcap import read_redcap
+from mglt_pipeline.sources.trial_files import read_diary, read_participants, read_randomization
+from mglt_pipeline.validation import oura_rules
+from mglt_pipeline.validation.expectations import run_oura_suite
+from mglt_pipeline.validation.quarantine import Ingested, concat_quarantine
+
+QUARANTINE_GROUP = "data_quality"
+NO_QUARANTINED_ROWS = "no_quarantined_rows"
+SOURCE_TABLES = {
+    "participants": ("participants",),
+    "randomization": ("randomization",),
+    "oura": tuple(kind.table for kind in DOCUMENT_KINDS),
+    "redcap": ("questionnaire_items",),
+    "diary": ("diary_entries",),
+}
+RAW_DESCRIPTIONS = {
+    "participants": "raw/participants.csv: one row per enrolled participant.",
+    "randomization": "raw/randomization.csv and optional raw/unblinding.csv.",
+    "oura": "raw/oura/<participant_id>/*.json: Oura API v2 collection responses.",
+    "redcap": "raw/redcap/*.csv: REDCap flat exports, one row per participant and event.",
+    "diary": "raw/diary/*.csv: daily diary exports, one row per participant and date.",
+}
+RAW_ASSETS = [dg.AssetSpec(f"raw_{source}", group_name=source, description=text,
+                           kinds={"csv"} if source != "oura" else {"json"})
+              for source, text in RAW_DESCRIPTIONS.items()]
+
+
+def quarantine_key(source: str) -> str:
+    return f"{source}_quarantine"
+
+
+def ingest_metadata(result: Ingested) -> dict:
+    """What a clean asset produced: the three counts that add up to the rows read, and a preview."""
+    return {
+        "rows_read": result.rows_read,
+        "rows_clean": result.rows_clean,
+        "rows_quarantined": result.rows_quarantined,
+        "rows_superseded": result.rows_superseded,
+        "dagster/row_count": len(result.clean),
+        "files_read": dg.MetadataValue.json(result.files),
+        "identifier_columns_dropped": dg.MetadataValue.json(result.dropped_identifiers),
+        "preview": dg.MetadataValue.md(result.clean.head(10).to_markdown(index=False)),
+    }
+
+
+def quarantine_check(table: str, entries: pd.DataFrame) -> dg.AssetCheckResult:
+    """ERROR while the table's source input has quarantine entries; metadata: count by rule."""
+    by_rule = entries["rule"].value_counts().head(50).to_dict() if len(entries) else {}
+    return dg.AssetCheckResult(
+        asset_key=table, check_name=NO_QUARANTINED_ROWS, passed=len(entries) == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"quarantine_entries": len(entries), "by_rule": dg.MetadataValue.json(by_rule)})
+
+
+def _emit(context: AssetExecutionContext, source: str, results: dict[str, Ingested]) -> Iterator:
+    """Outputs, quarantine entries and checks of one source's clean tables."""
+    for table, result in results.items():
+        for file, columns in result.dropped_identifiers.items():
+            context.log.warning(f"dropped direct-identifier columns {', '.join(columns)} from {file}")
+        yield dg.Output(result.clean, output_name=table, metadata=ingest_metadata(result))
+        yield quarantine_check(table, result.quarantine)
+    entries = concat_quarantine([r.quarantine for r in results.values()])
+    yield dg.Output(entries, output_name=quarantine_key(source),
+                    metadata={"dagster/row_count": len(entries),
+                              "preview": dg.MetadataValue.md(entries.head(20).to_markdown(index=False))})
+
+
+def _paths(context: AssetExecutionContext) -> tuple:
+    """The raw folder and the data root of the run."""
+    data_root: DataRoot = context.resources.data_root
+    return data_root.raw, data_root.root
+
+
+def _source_specs(source: str) -> list[dg.AssetSpec]:
+    """The clean tables and the quarantine entries of one source."""
+    return [dg.AssetSpec(t, group_name=source, kinds={"pandas", "duckdb"},
+                         description=f"Clean {t} (docs/TABLES.md).") for t in SOURCE_TABLES[source]] + [
+        dg.AssetSpec(quarantine_key(source), group_name=source, kinds={"pandas", "duckdb"},
+                     description=f"Quarantine entries of the {source} files.")]
+
+
+def _source_outs(source: str) -> dict[str, dg.AssetOut]:
+    """The outputs of one source's multi-asset, stored by the IO manager (pandas to DuckDB)."""
+    return {spec.key.to_python_identifier(): dg.AssetOut.from_spec(spec, dagster_type=pd.DataFrame)
+            for spec in _source_specs(source)}
+
+
+def _check_specs(source: str) -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(NO_QUARANTINED_ROWS, asset=t,
+                              description=f"Fails while the {source} input has quarantined rows or files.")
+            for t in SOURCE_TABLES[source]]
+
+
+@dg.multi_asset(name="ingest_participants", outs=_source_outs("participants"), required_resource_keys={"data_root"},
+deps=["raw_participants"],
+                check_specs=_check_specs("participants"))
+def participants_assets(context: AssetExecutionContext):
+    """participants.csv, direct identifiers dropped at the door."""
+    yield from _emit(context, "participants", {"participants": read_participants(*_paths(context))})
+
+
+@dg.multi_asset(name="ingest_randomization", outs=_source_outs("randomization"), required_resource_keys={"data_root"},
+deps=["raw_randomization"],
+                check_specs=_check_specs("randomization"), ins={"participants": dg.AssetIn("participants")})
+def randomization_assets(context: AssetExecutionContext, participants: pd.DataFrame):
+    """randomization.csv with the arm names of unblinding.csv (null while blinded)."""
+    result, unblinded = read_randomization(*_paths(context), participants["participant_id"])
+    context.log.info("arms unblinded" if unblinded else "no usable unblinding.csv: arms stay A and B")
+    yield from _emit(context, "randomization", {"randomization": result})
+
+
+@dg.multi_asset(name="ingest_oura", outs=_source_outs("oura"), required_resource_keys={"data_root"},
+deps=["raw_oura"], check_specs=_check_specs("oura"),
+                ins={"participants": dg.AssetIn("participants")})
+def oura_assets(context: AssetExecutionContext, participants: pd.DataFrame):
+    """The four Oura collections of every participant folder."""
+    yield from _emit(context, "oura", read_oura(*_paths(context), participants["participant_id"]))
+
+
+@dg.multi_asset(name="ingest_redcap", outs=_source_outs("redcap"), required_resource_keys={"data_root"},
+deps=["raw_redcap"], check_specs=_check_specs("redcap"),
+                ins={"participants": dg.AssetIn("participants")})
+def redcap_assets(context: AssetExecutionContext, participants: pd.DataFrame):
+    """REDCap exports, wide to long: one row per participant, event, instrument and item."""
+    result = read_redcap(*_paths(context), participants["participant_id"])
+    yield from _emit(context, "redcap", {"questionnaire_items": result})
+
+
+@dg.multi_asset(name="ingest_diary", outs=_source_outs("diary"), required_resource_keys={"data_root"},
+deps=["raw_diary"], check_specs=_check_specs("diary"),
+                ins={"participants": dg.AssetIn("participants")})
+def diary_assets(context: AssetExecutionContext, participants: pd.DataFrame):
+    """Daily diary exports, one row per participant and date."""
+    yield from _emit(context, "diary", {"diary_entries": read_diary(*_paths(context),
+                                                                     participants["participant_id"])})
+
+
+@dg.asset(name="quarantine", group_name=QUARANTINE_GROUP, kinds={"pandas", "duckdb"},
+          ins={quarantine_key(s): dg.AssetIn(quarantine_key(s)) for s in SOURCE_TABLES})
+def quarantine_asset(participants_quarantine: pd.DataFrame, randomization_quarantine: pd.DataFrame,
+                     oura_quarantine: pd.DataFrame, redcap_quarantine: pd.DataFrame,
+                     diary_quarantine: pd.DataFrame) -> dg.Output:
+    """Every quarantine entry of every source: what was rejected, where, and by which rule."""
+    table = concat_quarantine([participants_quarantine, randomization_quarantine, oura_quarantine,
+                               redcap_quarantine, diary_quarantine])
+    return dg.Output(table, metadata={
+        "dagster/row_count": len(table),
+        "by_source": dg.MetadataValue.json(table["source"].value_counts().to_dict()),
+        "preview": dg.MetadataValue.md(table.head(20).to_markdown(index=False)),
+    })
+
+
+def _rule_check(name: str, rule, description: str) -> dg.AssetChecksDefinition:
+    """A WARN check on oura_sleep_periods that lists the periods breaking ``rule``."""
+
+    @dg.asset_check(asset="oura_sleep_periods", name=name, description=description)
+    def _check(oura_sleep_periods: pd.DataFrame) -> dg.AssetCheckResult:
+        broken = rule(oura_sleep_periods)
+        return dg.AssetCheckResult(
+            passed=broken.empty, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"periods_checked": len(oura_sleep_periods), "periods_breaking_rule": len(broken),
+                      "examples": dg.MetadataValue.md(broken.head(10).to_markdown(index=False))})
+    return _check
+
+
+def expectations_result(table: str, frame: pd.DataFrame) -> dg.AssetCheckResult:
+    """The table's Great Expectations suite (validation.expectations) as an ERROR check result."""
+    outcomes = run_oura_suite(table, frame)
+    failed = {f"{o.expectation}({o.column})": o.unexpected_count for o in outcomes if not o.success}
+    return dg.AssetCheckResult(asset_key=table, check_name=GX_CHECK, passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
+                               metadata={"expectations": len(outcomes), "failed": dg.MetadataValue.json(failed)})
+
+
+GX_CHECK = "great_expectations_suite"
+
+
+GX_DESCRIPTIONS = {
+    "oura_daily_sleep": "GX suite: ids, days, scores 1..100.",
+    "oura_sleep_periods": "GX suite: ids, days, types, heart rates.",
+    "oura_daily_activity": "GX suite: ids, days, scores 1..100.",
+    "oura_daily_readiness": "GX suite: ids, days, scores 1..100.",
+}
+
+
+@dg.multi_asset_check(
+    name="oura_great_expectations",
+    specs=[dg.AssetCheckSpec(GX_CHECK, asset=table, description=text) for table, text in GX_DESCRIPTIONS.items()],
+    ins={table: dg.AssetIn(table) for table in GX_DESCRIPTIONS},
+)
+def oura_expectations(oura_daily_sleep: pd.DataFrame, oura_sleep_periods: pd.DataFrame,
+                      oura_daily_activity: pd.DataFrame, oura_daily_readiness: pd.DataFrame):
+    """The Great Expectations suite of each Oura table, one check result per table."""
+    tables = {"oura_daily_sleep": oura_daily_sleep, "oura_sleep_periods": oura_sleep_periods,
+              "oura_daily_activity": oura_daily_activity, "oura_daily_readiness": oura_daily_readiness}
+    for table, frame in tables.items():
+        yield expectations_result(table, frame)
+
+
+CHECKS = [
+    _rule_check("stage_durations_add_up", oura_rules.stage_sum_mismatches,
+                "deep + light + rem = total_sleep_duration (INSTRUMENTS.md, Oura)."),
+    _rule_check("time_in_bed_adds_up", oura_rules.time_in_bed_mismatches,
+                "total_sleep_duration + awake_time = time_in_bed (INSTRUMENTS.md, Oura)."),
+    _rule_check("efficiency_matches_durations", oura_rules.efficiency_mismatches,
+                "efficiency = round-half-up(100 x total / time_in_bed) (INSTRUMENTS.md, Oura)."),
+    _rule_check("day_follows_bedtime_end", oura_rules.day_rule_mismatches,
+                "day = local date of bedtime_end, +1 at or after 18:00 local (DATA_CONTRACT.md)."),
+    oura_expectations,
+]
+
+ASSETS = [*RAW_ASSETS, participants_assets, randomization_assets, oura_assets, redcap_assets,
+          diary_assets, quarantine_asset]
+__all__ = ["ASSETS", "CHECKS"]

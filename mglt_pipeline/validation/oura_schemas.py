@@ -1,0 +1,109 @@
+"""Row rules of the Oura documents (DATA_CONTRACT.md, INSTRUMENTS.md section Oura).
+
+Scores and contributors are sub-scores 1..100; heart rates outside 25..220 bpm are impossible
+(``lowest_heart_rate`` 255 means no data and is read as missing before these rules); durations are
+seconds, never negative; ``day`` is an ISO date; period ``type`` is one of Oura's five.
+A JSON ``null`` is a missing value, so every measurement is nullable.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from mglt_pipeline.validation.schemas import ISO_DATE, PARTICIPANT_ID, PARTICIPANT_RULE, Date
+
+SLEEP_TYPES = ("long_sleep", "sleep", "late_nap", "rest", "deleted")
+SCORE_RULE = "must be empty or a score from 1 to 100"
+SECONDS_RULE = "must be empty or a number of seconds, not negative"
+HEART_RATE_RULE = "must be empty or a heart rate from 25 to 220 bpm"
+ISO_TIME_RULE = "must be empty or a real ISO 8601 time with UTC offset, e.g. 2025-01-02T07:10:00+01:00"
+_ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$"
+
+
+def _score(**kwargs) -> pa.Field:
+    return pa.Field(nullable=True, ge=1, le=100, description=SCORE_RULE, **kwargs)
+
+
+def _seconds() -> pa.Field:
+    return pa.Field(nullable=True, ge=0, description=SECONDS_RULE)
+
+
+def _real_iso_time(series: pd.Series) -> pd.Series:
+    """Missing, or an ISO 8601 time with offset that names a real instant."""
+    text = series.astype("string")
+    shaped = text.str.match(_ISO_WITH_OFFSET).fillna(False).astype(bool)
+    parsed = pd.to_datetime(text.where(shaped), format="ISO8601", utc=True, errors="coerce")
+    return series.isna() | (shaped & parsed.notna())
+
+
+class OuraDocument(pa.DataFrameModel):
+    """Fields every Oura document has: who (the folder), which record, which day."""
+
+    participant_id: Series[str] = pa.Field(str_matches=PARTICIPANT_ID, description=PARTICIPANT_RULE)
+    id: Series[str] = pa.Field(description="is required: the Oura record id")
+    day: Series[Date] = pa.Field(dtype_kwargs=ISO_DATE, description="is required: a real date written YYYY-MM-DD")
+    source_file: Series[str]
+
+    class Config:
+        coerce = True
+
+
+class OuraDailySleep(OuraDocument):
+    """daily_sleep: the sleep score and its seven contributors."""
+
+    score: Series[float] = _score()
+    timestamp: Series[str] = pa.Field(nullable=True)
+    contributors: Series[float] = _score(alias=r"^contributors_\w+$", regex=True, required=False)
+
+
+class OuraSleepPeriods(OuraDocument):
+    """sleep: one document per sleep period, durations in seconds."""
+
+    type: Series[str] = pa.Field(isin=list(SLEEP_TYPES), description="must be one of " + ", ".join(SLEEP_TYPES))
+    bedtime_start: Series[str] = pa.Field(nullable=True, description=ISO_TIME_RULE)
+    bedtime_end: Series[str] = pa.Field(nullable=True, description=ISO_TIME_RULE)
+    total_sleep_duration: Series[float] = _seconds()
+    deep_sleep_duration: Series[float] = _seconds()
+    light_sleep_duration: Series[float] = _seconds()
+    rem_sleep_duration: Series[float] = _seconds()
+    awake_time: Series[float] = _seconds()
+    time_in_bed: Series[float] = _seconds()
+    efficiency: Series[float] = pa.Field(nullable=True, ge=0, le=100,
+                                         description="must be empty or a percentage from 0 to 100")
+    latency: Series[float] = _seconds()
+    average_heart_rate: Series[float] = pa.Field(nullable=True, ge=25, le=220, description=HEART_RATE_RULE)
+    lowest_heart_rate: Series[float] = pa.Field(nullable=True, ge=25, le=220, description=HEART_RATE_RULE)
+    average_hrv: Series[float] = pa.Field(nullable=True, ge=0, description="must be empty or a number of ms, not negative")
+
+    @pa.check("bedtime_start", "bedtime_end", name="iso_time_with_offset")
+    def _iso_time(cls, series: pd.Series) -> pd.Series:
+        return _real_iso_time(series)
+
+
+class OuraDailyActivity(OuraDocument):
+    """daily_activity: activity score, steps, calories, distance (m) and times (s)."""
+
+    score: Series[float] = _score()
+    steps: Series[float] = pa.Field(nullable=True, ge=0, description="must be empty or a step count, not negative")
+    active_calories: Series[float] = pa.Field(nullable=True, ge=0, description="must be empty or kcal, not negative")
+    total_calories: Series[float] = pa.Field(nullable=True, ge=0, description="must be empty or kcal, not negative")
+    equivalent_walking_distance: Series[float] = pa.Field(
+        nullable=True, ge=0, description="must be empty or a distance in metres, not negative")
+    high_activity_time: Series[float] = _seconds()
+    medium_activity_time: Series[float] = _seconds()
+    low_activity_time: Series[float] = _seconds()
+    sedentary_time: Series[float] = _seconds()
+    resting_time: Series[float] = _seconds()
+    non_wear_time: Series[float] = _seconds()
+    timestamp: Series[str] = pa.Field(nullable=True)
+    contributors: Series[float] = _score(alias=r"^contributors_\w+$", regex=True, required=False)
+
+
+class OuraDailyReadiness(OuraDocument):
+    """daily_readiness: readiness score, temperature deviation and eight contributors."""
+
+    score: Series[float] = _score()
+    temperature_deviation: Series[float] = pa.Field(nullable=True, description="must be empty or a number of degrees")
+    timestamp: Series[str] = pa.Field(nullable=True)
+    contributors: Series[float] = _score(alias=r"^contributors_\w+$", regex=True, required=False)

@@ -1,0 +1,101 @@
+"""The quarantine: what bad input gets (DATA_CONTRACT.md, "What bad input gets"), and the counts.
+
+Every rejected row or file becomes one or more quarantine entries with the columns of the
+``quarantine`` table (docs/TABLES.md); a source's clean table, its entries and its counts travel
+together as an ``Ingested`` record.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from mglt_pipeline.sources.files import ROW
+
+log = logging.getLogger(__name__)
+
+QUARANTINE_COLUMNS = ("source", "file", "row", "field", "value", "rule")
+SOURCE_FILE = "source_file"
+
+_IDENTIFIER_WORDS = ("email", "e_mail", "phone", "birth", "address", "ssn", "passport")
+_IDENTIFIER_NAMES = frozenset({
+    "name", "first_name", "firstname", "last_name", "lastname", "surname", "full_name", "fullname",
+    "given_name", "family_name", "middle_name", "maiden_name", "participant_name", "patient_name",
+    "dob", "mail", "mobile", "telephone", "tel", "street", "postcode", "postal_code", "zip",
+    "zip_code", "zipcode", "social_security_number", "initials",
+})
+
+
+@dataclass
+class Ingested:
+    """One clean table with its quarantine entries and its row counts (counting source rows)."""
+
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows_read: int
+    rows_quarantined: int
+    rows_superseded: int
+    files: list[str] = field(default_factory=list)
+    dropped_identifiers: dict[str, list[str]] = field(default_factory=dict)
+    source_rows_clean: int | None = None
+
+    @property
+    def rows_clean(self) -> int:
+        """Clean source rows (REDCap: export rows, not the item rows they become)."""
+        return len(self.clean) if self.source_rows_clean is None else self.source_rows_clean
+
+
+def empty_quarantine() -> pd.DataFrame:
+    """A quarantine table with no entries and text columns (so DuckDB types them VARCHAR)."""
+    return pd.DataFrame({c: pd.Series([], dtype="string") for c in QUARANTINE_COLUMNS})
+
+
+def quarantine_frame(entries: pd.DataFrame | list[dict]) -> pd.DataFrame:
+    """Entries in the quarantine's column order, every column as text (missing stays missing)."""
+    frame = pd.DataFrame(entries)
+    if frame.empty:
+        return empty_quarantine()
+    frame = frame.reindex(columns=list(QUARANTINE_COLUMNS))
+    return frame.astype("string").reset_index(drop=True)
+
+
+def concat_quarantine(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Several sources' or files' quarantine entries as one table."""
+    parts = [p for p in parts if p is not None and len(p)]
+    if not parts:
+        return empty_quarantine()
+    return quarantine_frame(pd.concat(parts, ignore_index=True))
+
+
+def file_entry(source: str, file: str, field_name: str, value: str, rule: str) -> dict:
+    """The one entry of a whole file that cannot be used (row left empty)."""
+    return {"source": source, "file": file, "row": None, "field": field_name, "value": value,
+            "rule": rule}
+
+
+def is_direct_identifier(column: str) -> bool:
+    """True for a column that names a person or reaches them (name, e-mail, phone, birth date,
+    address ...): such columns never enter the warehouse (DATA_CONTRACT.md, participants.csv)."""
+    normal = re.sub(r"[^a-z0-9]+", "_", column.strip().lower()).strip("_")
+    return normal in _IDENTIFIER_NAMES or any(word in normal for word in _IDENTIFIER_WORDS)
+
+
+def drop_identifiers(frame: pd.DataFrame, file: str = "") -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` without its direct-identifier columns, and the names of the columns dropped."""
+    dropped = [c for c in frame.columns if c != ROW and is_direct_identifier(str(c))]
+    if dropped:
+        log.warning("dropped direct-identifier columns %s from %s", ", ".join(dropped), file or "input")
+    return frame.drop(columns=dropped), dropped
+
+
+def supersede(frame: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame, int]:
+    """One row per key, the copy read last winning, and the number of copies superseded.
+
+    ``frame`` holds clean rows in reading order (files sorted by name, then line order), so the
+    last copy of a key is the one from the file that sorts last (DATA_CONTRACT.md). Quarantined rows
+    are already out, so they never supersede a good row.
+    """
+    duplicated = frame.duplicated(subset=key, keep="last")
+    return frame.loc[~duplicated].reset_index(drop=True), int(duplicated.sum())
