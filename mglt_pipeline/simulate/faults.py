@@ -66,7 +66,8 @@ def plant_redcap(raw: Path) -> list[dict]:
 
 def plant_diary(raw: Path) -> list[dict]:
     """Impossible date, unknown participant, a file without ``energy``, and a BOM + CRLF export."""
-    good = _read(sorted((raw / "diary").glob("export_*.csv"))[0])
+    exports = sorted((raw / "diary").glob("export_*.csv"))  # before any fault file is added
+    good = _read(exports[0])
     rows = good.iloc[:2].copy()
     rows.iloc[0, rows.columns.get_loc("date")] = "2025-02-30"
     rows.iloc[1, rows.columns.get_loc("participant_id")] = UNKNOWN_PARTICIPANT
@@ -75,7 +76,7 @@ def plant_diary(raw: Path) -> list[dict]:
     no_energy = raw / "diary" / "export_9_missing_energy.csv"
     write_csv(good.iloc[2:5].drop(columns="energy"), no_energy)
     bom = raw / "diary" / "export_8_bom_crlf.csv"
-    accepted = _read(sorted((raw / "diary").glob("export_*.csv"))[-1]).iloc[:5]  # final values only
+    accepted = _read(exports[-1]).iloc[:5]  # final values only
     write_csv(accepted, bom, bom=True, crlf=True)
     rel = lambda p: p.relative_to(raw.parent).as_posix()  # noqa: E731
     return [
