@@ -1,0 +1,91 @@
+"""Study days and analysis visits (SAP "Study days and visits").
+
+Study Day 1 is ``first_dose_on``; the day before is Day -1 and there is no Day 0 (the CDISC
+``--DY`` convention, as admiral's ``derive_vars_dy``). Nightly and daily data fall into the SAP's
+analysis windows by their study day; questionnaire events map one to one onto the same visits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class VisitWindow:
+    """One analysis visit: its name, number and the study days its window covers (inclusive)."""
+
+    visit: str
+    visit_num: int
+    first_day: int
+    last_day: int
+
+
+VISIT_WINDOWS: tuple[VisitWindow, ...] = (
+    VisitWindow("baseline", 0, -7, -1),
+    VisitWindow("week_1", 1, 1, 7),
+    VisitWindow("week_2", 2, 8, 14),
+    VisitWindow("week_3", 3, 15, 21),
+)
+BASELINE = "baseline"
+FINAL_VISIT = "week_3"
+VISIT_NUM: dict[str, int] = {w.visit: w.visit_num for w in VISIT_WINDOWS}
+POST_BASELINE_VISITS: tuple[str, ...] = tuple(w.visit for w in VISIT_WINDOWS if w.visit != BASELINE)
+TREATMENT_DAYS: tuple[int, int] = (1, 21)
+
+# REDCap events of the contract and the visit each one is (SAP).
+EVENT_VISITS: dict[str, str] = {
+    "baseline_arm_1": "baseline",
+    "day_7_arm_1": "week_1",
+    "day_14_arm_1": "week_2",
+    "day_21_arm_1": "week_3",
+}
+
+
+def derive_study_day(date, first_dose_on):
+    """Study day of ``date`` for a first dose on ``first_dose_on``: Day 1 is the dose day, no Day 0.
+
+    Works on scalars (returns an int, or None when either date is missing) and on aligned Series
+    (returns a nullable ``Int64`` Series).
+    """
+    if isinstance(date, pd.Series) or isinstance(first_dose_on, pd.Series):
+        date = pd.to_datetime(pd.Series(date)).dt.normalize()
+        first = pd.to_datetime(pd.Series(first_dose_on, index=date.index)).dt.normalize()
+        offset = (date - first).dt.days.astype("Int64")
+        return offset.where(offset < 0, offset + 1)
+    if date is None or first_dose_on is None or pd.isna(date) or pd.isna(first_dose_on):
+        return None
+    offset = (pd.Timestamp(date).normalize() - pd.Timestamp(first_dose_on).normalize()).days
+    return offset + 1 if offset >= 0 else offset
+
+
+def derive_visit(study_day):
+    """The analysis visit whose window holds ``study_day`` (None outside every window).
+
+    Scalars give a str or None; a Series gives an object Series with None outside the windows.
+    """
+    if isinstance(study_day, pd.Series):
+        days = study_day.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        conditions = [(days >= w.first_day) & (days <= w.last_day) for w in VISIT_WINDOWS]
+        visits = np.select(conditions, [w.visit for w in VISIT_WINDOWS], default="")
+        return pd.Series(visits, index=study_day.index, dtype=object).replace("", None)
+    if study_day is None or pd.isna(study_day):
+        return None
+    for window in VISIT_WINDOWS:
+        if window.first_day <= study_day <= window.last_day:
+            return window.visit
+    return None
+
+
+def add_study_day_and_visit(frame: pd.DataFrame, date_column: str, participants: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``study_day``, ``visit`` and ``visit_num`` from each participant's first dose.
+
+    Participants never dosed (or unknown) get null study day and visit: they have no windows.
+    """
+    doses = participants[["participant_id", "first_dose_on"]].drop_duplicates("participant_id")
+    out = frame.merge(doses, on="participant_id", how="left")
+    out["study_day"] = derive_study_day(out[date_column], out["first_dose_on"])
+    out["visit"] = derive_visit(out["study_day"])
+    out["visit_num"] = out["visit"].map(VISIT_NUM).astype("Int64")
+    return out.drop(columns="first_dose_on")
