@@ -1,0 +1,89 @@
+"""Figures of the treatment effects, as PNG bytes (matplotlib, Agg backend).
+
+Public for the report: ``adjusted_means_png(effect_table, title)`` (one outcome's adjusted means by
+visit and arm with 95% CIs) and ``forest_plot_png(treatment_effects)`` (Hedges' g with 95% CI of
+every outcome, grouped by family). Arms are named A/B while blinded (SAP "Blinded mode").
+"""
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mglt_pipeline.registry import FAMILIES, OUTCOMES_BY_ID  # noqa: E402
+
+COLOURS = {"placebo": "#7f7f7f", "active": "#1f77b4"}
+
+
+def arm_names(blinded: bool) -> dict[str, str]:
+    """Legend names of the reference and the active arm."""
+    return {"placebo": "A", "active": "B"} if blinded else {"placebo": "Placebo", "active": "MgT"}
+
+
+def _png(fig: plt.Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def adjusted_means_png(effect_table: pd.DataFrame, title: str) -> bytes:
+    """Adjusted mean by visit and arm with 95% CI, from one outcome's effect table."""
+    table = effect_table.sort_values("visit_num")
+    blinded = bool(table["blinded"].iloc[0]) if len(table) else False
+    fig, ax = plt.subplots(figsize=(5.0, 3.2))
+    fig.subplots_adjust(left=0.15, right=0.97, bottom=0.16, top=0.9)
+    names = arm_names(blinded)
+    for offset, arm in ((-0.06, "placebo"), (0.06, "active")):
+        mean = table[f"mean_{arm}"].to_numpy(float)
+        err = np.vstack([mean - table[f"mean_{arm}_ci_low"], table[f"mean_{arm}_ci_high"] - mean])
+        ax.errorbar(table["visit_num"] + offset, mean, yerr=err, marker="o", capsize=3,
+                    color=COLOURS[arm], label=names[arm])
+    if len(table) and not table["converged"].any():
+        ax.text(0.5, 0.5, "model not fitted", transform=ax.transAxes, ha="center", va="center")
+    ax.set_xticks(table["visit_num"], table["visit"].str.replace("_", " "))
+    ax.set_xlabel("visit")
+    ax.set_ylabel("adjusted mean (95% CI)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(frameon=False, fontsize=8)
+    return _png(fig)
+
+
+def forest_plot_png(treatment_effects: pd.DataFrame) -> bytes:
+    """Hedges' g at week_3 with 95% CI of every outcome, grouped by family; g > 0: active higher."""
+    table = treatment_effects.assign(
+        _family=pd.Categorical(treatment_effects["family"], categories=FAMILIES, ordered=True))
+    table = table.sort_values("_family", kind="stable")
+    labels, ys, y = [], [], 0.0
+    rows = []
+    for family, block in table.groupby("_family", observed=True, sort=True):
+        labels.append((y, family.replace("_", " "), True))
+        y -= 1.0
+        for _, row in block.iterrows():
+            rows.append((y, row))
+            entry = OUTCOMES_BY_ID.get(row["outcome"])
+            arrow = "\u2191" if row["better"] == "higher" else "\u2193"
+            labels.append((y, f"{entry.label if entry else row['outcome']} ({arrow} better)", False))
+            y -= 1.0
+    height = 0.24 * max(len(labels), 4) + 1.0
+    fig, ax = plt.subplots(figsize=(7.5, height))
+    fig.subplots_adjust(left=0.38, right=0.97, bottom=0.6 / height, top=1.0 - 0.2 / height)
+    for y_row, row in rows:
+        colour = "#d62728" if bool(row.get("improved", False)) else "#1f77b4"
+        ax.plot([row["hedges_g_ci_low"], row["hedges_g_ci_high"]], [y_row, y_row], color=colour, lw=1.4)
+        ax.plot([row["hedges_g"]], [y_row], marker="s", color=colour, ms=4)
+    ax.axvline(0.0, color="black", lw=0.8)
+    ax.set_yticks([p[0] for p in labels], [p[1] for p in labels], fontsize=7)
+    for tick, (_, _, header) in zip(ax.get_yticklabels(), labels):
+        tick.set_fontweight("bold" if header else "normal")
+    ax.set_ylim(y + 0.5, 0.5)
+    blinded = bool(table["blinded"].any()) if "blinded" in table else False
+    names = arm_names(blinded)
+    ax.set_xlabel(f"Hedges' g at week 3, {names['active']} minus {names['placebo']} (95% CI); "
+                  "red: improved after BH", fontsize=8)
+    return _png(fig)
