@@ -19,6 +19,7 @@ install: $(VENV)/.installed
 
 run: install
 	@mkdir -p "$(DAGSTER_HOME)"
+	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp mglt_pipeline/automation/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/python -m mglt_pipeline.run
 
 test: install
@@ -26,6 +27,7 @@ test: install
 
 ui: install
 	@mkdir -p "$(DAGSTER_HOME)"
+	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp mglt_pipeline/automation/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 clean:

@@ -1,7 +1,17 @@
 """The whole graph in one place: assets, checks, resources, sensors and schedules.
 
 This is the module ``workspace.yaml`` (and so ``dagster dev``) loads. Every other module only
-defines; a reader starts here.
+defines; a reader starts here. The rooms, in the order the data flows:
+
+- ``ingest``: raw files of each source -> clean tables (groups participants, randomization, oura,
+  redcap, diary) and the quarantine (group data_quality);
+- ``scoring``: questionnaire items -> ISI, LSEQ, RSQ-W and POMS scores (group scored);
+- ``analysis``: study days, weekly windows (group windows), the analysis dataset, Table 1, the
+  participant flow and adverse events (group analysis);
+- ``effects``: one mixed model per registry outcome, the effects table and forest plot
+  (group treatment_effects);
+- ``report``: the self-contained HTML trial report (group report);
+- ``automation``: the raw-data sensor, the daily schedule and the job they launch.
 """
 from __future__ import annotations
 
@@ -9,17 +19,18 @@ from pathlib import Path
 
 import dagster as dg
 
-from mglt_pipeline.defs import ingest, scoring
+from mglt_pipeline.automation.versions import with_code_versions
+from mglt_pipeline.defs import analysis, automation, effects, ingest, report, scoring
 from mglt_pipeline.resources import build_resources, default_data_root
 
-ROOMS = (ingest, scoring)
+ROOMS = (ingest, scoring, analysis, effects, report, automation)
 
 
 def build_definitions(data_root: Path | str | None = None) -> dg.Definitions:
     """Definitions for one data root (default: ``$MGLT_DATA_DIR`` or the repository's ``data/``)."""
     root = Path(data_root) if data_root is not None else default_data_root()
     return dg.Definitions(
-        assets=[a for room in ROOMS for a in getattr(room, "ASSETS", [])],
+        assets=with_code_versions([a for room in ROOMS for a in getattr(room, "ASSETS", [])]),
         asset_checks=[c for room in ROOMS for c in getattr(room, "CHECKS", [])],
         sensors=[s for room in ROOMS for s in getattr(room, "SENSORS", [])],
         schedules=[s for room in ROOMS for s in getattr(room, "SCHEDULES", [])],

@@ -1,0 +1,20 @@
+"""The one job the sensor and the schedule launch: every asset and check, one step at a time.
+
+DuckDB takes one writer, so a run executes its steps in one process (in-process executor) and the
+instance runs one run at a time (``dagster.yaml``: ``concurrency.runs.max_concurrent_runs: 1``).
+"""
+from __future__ import annotations
+
+import dagster as dg
+
+TRIAL_JOB_NAME = "trial_refresh_job"
+
+TRIAL_JOB = dg.define_asset_job(
+    name=TRIAL_JOB_NAME,
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    description=(
+        "Materializes the trial's assets and checks in one process (DuckDB takes one writer). "
+        "The raw-data sensor launches it for the branch of a changed source; the daily schedule for all."
+    ),
+)

@@ -1,0 +1,211 @@
+"""The trial report from small hand-made tables: every registry outcome shows its numbers.
+
+The expected cells are written by hand from the report's stated rules (estimates with 2 decimals,
+p with 3 decimals and ``<0.001`` below 0.001, CI as ``low to high``), not copied from the code.
+"""
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from mglt_pipeline.registry import OUTCOMES  # noqa: E402
+from mglt_pipeline.report.audit import report_problems  # noqa: E402
+from mglt_pipeline.report.provenance import Provenance  # noqa: E402
+from mglt_pipeline.report.render import ReportInputs, build_trial_report  # noqa: E402
+from mglt_pipeline.report.sections import quarantine_summary  # noqa: E402
+
+# (estimate, ci_low, ci_high, p_value, p_adj) -> the cells a reader must see, worked out by hand.
+PATTERNS = [
+    ((1.126, 0.374, 1.878, 0.0004, 0.0012), ("1.13", "0.37 to 1.88", "<0.001", "0.001")),
+    ((-2.374, -4.012, -0.743, 0.0123, 0.0369), ("-2.37", "-4.01 to -0.74", "0.012", "0.037")),
+    ((0.004, -1.25, 1.258, 0.5, 1.0), ("0.00", "-1.25 to 1.26", "0.500", "1.000")),
+]
+
+
+class TableCells(HTMLParser):
+    """Rows of cell texts of every table, keyed by the id of the nearest enclosing element with one."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: list[str | None] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self.table_id: str | None = None
+        self.cell: list[str] | None = None
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        if tag in ("img", "br", "meta", "link", "col", "input", "hr"):
+            return
+        self.ids.append(attrs.get("id"))
+        if tag == "table":
+            self.table_id = next((i for i in reversed(self.ids) if i), None)
+            self.tables.setdefault(self.table_id, [])
+        elif tag == "tr" and self.table_id is not None:
+            self.tables[self.table_id].append([])
+        elif tag in ("td", "th") and self.table_id is not None:
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("img", "br", "meta", "link", "col", "input", "hr"):
+            return
+        if tag in ("td", "th") and self.cell is not None:
+            rows = self.tables[self.table_id]
+            if rows:
+                rows[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "table":
+            self.table_id = None
+        if self.ids:
+            self.ids.pop()
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def tiny_png() -> bytes:
+    figure, axes = plt.subplots(figsize=(1, 1))
+    axes.plot([0, 1], [0, 1])
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=20)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def effects_row(i: int, outcome, blinded: bool) -> dict:
+    (estimate, low, high, p, p_adj), _ = PATTERNS[i % len(PATTERNS)]
+    return {"outcome": outcome.id, "family": outcome.family, "better": outcome.better, "visit": "week_3",
+            "n_active": 38, "n_placebo": 39, "estimate": estimate, "se": 0.4, "df": 75.3,
+            "df_method": "satterthwaite", "ci_low": low, "ci_high": high, "p_value": p, "p_adj": p_adj,
+            "hedges_g": 0.25, "hedges_g_ci_low": -0.2, "hedges_g_ci_high": 0.7, "interaction_p": 0.3,
+            "improved": False, "converged": True, "message": "",
+            "model": "lmm", "blinded": blinded}
+
+
+def visit_table(outcome_id: str, i: int) -> pd.DataFrame:
+    rows = []
+    for num, visit in ((1, "week_1"), (2, "week_2"), (3, "week_3")):
+        rows.append({"outcome": outcome_id, "visit": visit, "visit_num": num, "estimate": 0.5 * num,
+                     "se": 0.3, "df": 70.0, "df_method": "satterthwaite", "ci_low": 0.5 * num - 0.6,
+                     "ci_high": 0.5 * num + 0.6, "p_value": 0.2, "mean_placebo": 10.0 + i,
+                     "mean_placebo_ci_low": 9.0 + i, "mean_placebo_ci_high": 11.0 + i,
+                     "mean_active": 10.0 + i + 0.5 * num, "mean_active_ci_low": 9.0 + i,
+                     "mean_active_ci_high": 12.0 + i, "n_active": 38, "n_placebo": 39,
+                     "converged": True, "message": "", "blinded": True})
+    return pd.DataFrame(rows)
+
+
+def report_inputs(blinded: bool, simulated: bool) -> ReportInputs:
+    png = tiny_png()
+    participants = pd.DataFrame({
+        "participant_id": ["P01", "P02", "P03", "P04"], "site": ["S1", "S1", "S2", "S2"],
+        "age": [30, 41, 52, 63], "sex": ["F", "M", "F", "X"],
+        "first_dose_on": pd.to_datetime(["2026-01-08", "2026-01-09", None, "2026-01-10"]),
+        "status": ["completed", "completed", "withdrawn", "completed"]})
+    randomization = pd.DataFrame({"participant_id": ["P01", "P02", "P03", "P04"],
+                                  "arm_code": ["A", "B", "A", "B"],
+                                  "arm": [None] * 4 if blinded else ["placebo", "MgT", "placebo", "MgT"]})
+    quarantine = pd.DataFrame({
+        "source": ["redcap", "redcap", "redcap", "diary"],
+        "file": ["raw/redcap/e1.csv", "raw/redcap/e1.csv", "raw/redcap/e1.csv", "raw/diary/d.csv"],
+        "row": ["3", "3", "7", "12"], "field": ["isi_1", "isi_2", "isi_1", "mood"],
+        "value": ["9", "7", "5", "11"],
+        "rule": ["isi items are integers 0..4"] * 3 + ["diary ratings are 0..10"]})
+    return ReportInputs(
+        participants=participants, randomization=randomization,
+        participant_flow=pd.DataFrame({"stage": ["randomized", "dosed"], "A": [2, 1], "B": [2, 2]}),
+        baseline_characteristics=pd.DataFrame({"characteristic": ["age, mean"], "A": ["41.0"], "B": ["52.0"]}),
+        quarantine=quarantine,
+        treatment_effects=pd.DataFrame([effects_row(i, o, blinded) for i, o in enumerate(OUTCOMES)]),
+        effect_tables={o.id: visit_table(o.id, i) for i, o in enumerate(OUTCOMES)},
+        forest_png=png, outcome_pngs={o.id: png for o in OUTCOMES},
+        provenance=Provenance("0.1.0", None, "f" * 64, "run-123",
+                              datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc), simulated),
+    )
+
+
+@pytest.fixture(scope="module")
+def blinded_html() -> str:
+    return build_trial_report(report_inputs(blinded=True, simulated=True))
+
+
+def test_every_outcome_appears_with_its_estimate_ci_and_p(blinded_html):
+    tables = TableCells()
+    tables.feed(blinded_html)
+    rows = tables.tables["effects-table"]
+    header = next(r for r in rows if "Estimate" in r)
+    by_id = {r[header.index("id")]: r for r in rows if len(r) == len(header) and r != header}
+    assert set(by_id) == {o.id for o in OUTCOMES}
+    for i, outcome in enumerate(OUTCOMES):
+        estimate, ci, p, p_adj = PATTERNS[i % len(PATTERNS)][1]
+        row = by_id[outcome.id]
+        assert row[header.index("Outcome")] == outcome.label
+        assert row[header.index("Estimate")] == estimate
+        assert row[header.index("95% CI")] == ci
+        assert row[header.index("p")] == p
+        assert row[header.index("p (BH)")] == p_adj
+    assert "n B" in header and "n A" in header
+
+
+def test_visit_tables_show_adjusted_means_per_arm(blinded_html):
+    tables = TableCells()
+    tables.feed(blinded_html)
+    for i, outcome in enumerate(OUTCOMES):
+        rows = tables.tables[f"visits-{outcome.id}"]
+        header = next(r for r in rows if "Visit" in r)
+        week_3 = next(r for r in rows if r and r[0] == "week_3")
+        assert week_3[header.index("Mean A")] == f"{10 + i}.00"
+        assert week_3[header.index("Mean B")] == f"{10 + i + 1.5:.2f}"
+        assert week_3[header.index("Difference")] == "1.50"
+
+
+def test_report_is_self_contained_with_embedded_figures(blinded_html):
+    tables = TableCells()
+    tables.feed(blinded_html)
+    assert len(tables.images) == 1 + len(OUTCOMES)
+    assert all(src.startswith("data:image/png;base64,") for src in tables.images)
+    assert report_problems(blinded_html, [o.id for o in OUTCOMES]) == []
+    assert not re.search(r"(src|href)=\"https?://", blinded_html)
+
+
+def test_blinded_and_simulated_notices(blinded_html):
+    assert 'id="blinded-notice"' in blinded_html and 'id="simulated-notice"' in blinded_html
+    assert "MgT" not in blinded_html
+    unblinded = build_trial_report(report_inputs(blinded=False, simulated=False))
+    assert 'id="blinded-notice"' not in unblinded and 'id="simulated-notice"' not in unblinded
+    tables = TableCells()
+    tables.feed(unblinded)
+    assert "n MgT" in next(r for r in tables.tables["effects-table"] if "Estimate" in r)
+
+
+def test_quarantine_summary_counts_entries_rows_and_files():
+    summary = quarantine_summary(report_inputs(True, True).quarantine).set_index(["source", "rule"])
+    # redcap: 3 entries on data lines 3 (two fields) and 7 of one file -> 2 rows, 1 file.
+    assert summary.loc[("redcap", "isi items are integers 0..4")].tolist() == [3, 2, 1]
+    assert summary.loc[("diary", "diary ratings are 0..10")].tolist() == [1, 1, 1]
+
+
+def test_provenance_section_names_code_data_and_run(blinded_html):
+    tables = TableCells()
+    tables.feed(blinded_html)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", blinded_html.split('id="provenance"')[1]))
+    assert "mglt_pipeline 0.1.0" in text and "f" * 64 in text and "run-123" in text
+    assert "2026-03-01 12:00:00" in text and "simulated" in text
+
+
+def test_audit_names_a_missing_outcome_and_a_network_resource():
+    problems = report_problems('<img src="https://example.org/x.png"><div id="outcome-isi_total">',
+                               ["isi_total", "poms_tmd"])
+    assert len(problems) == 2 and "poms_tmd" in problems[1]
