@@ -20,7 +20,14 @@ def materialize_all(data_root: Path, instance: dg.DagsterInstance | None = None)
     """One in-process run of every asset and asset check of the graph on ``data_root``."""
     defs = build_definitions(data_root)
     job = defs.resolve_implicit_global_asset_job_def()
-    return job.execute_in_process(instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    return job.execute_in_process(instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False,
+                                  run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    """``asset:check (severity)`` of every asset check that did not pass in the run."""
+    return [f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
+            for e in result.get_asset_check_evaluations() if not e.passed]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     report = root / REPORTS_DIR / "trial_report.html"
     if report.exists():
         print(f"report:    {report}")
+    checks = failed_checks(result)
+    print(f"asset checks not passed: {len(checks)}" + "".join(f"\n  {c}" for c in checks))
     if failed:
         print(f"failed steps: {', '.join(failed)}", file=sys.stderr)
     return 0 if result.success else 1
