@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mglt_pipeline.registry import OUTCOMES
-from mglt_pipeline_tests.test_independent_derivation import _script_module
+from mglt_pipeline_tests.derivation_support import script_module
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -28,7 +28,7 @@ def week_3_differences() -> dict[str, float]:
     """Mean week_3 value MgT minus placebo per outcome (participants with a value)."""
     arm_of_code = {r["arm_code"]: r["arm"] for r in _csv(DATA / "raw" / "unblinding.csv")}
     arms = {r["participant_id"]: arm_of_code[r["arm_code"]] for r in _csv(DATA / "raw" / "randomization.csv")}
-    con = _script_module().derive(DATA / "raw")
+    con = script_module().derive(DATA / "raw")
     con.execute("create table arms (participant_id varchar, arm varchar)")
     con.executemany("insert into arms values (?, ?)", list(arms.items()))
     rows = con.execute("""

@@ -4,25 +4,15 @@
 the pipeline derives them through its assets. Both run on the hand-built trial (not produced by the
 simulator) and on a small simulated trial. The SQL route is itself held to numbers worked out by hand.
 """
-import importlib.util
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 
+from mglt_pipeline_tests.derivation_support import materialize_trial as _materialize
+from mglt_pipeline_tests.derivation_support import run_script as _run_script
+from mglt_pipeline_tests.derivation_support import script_module
 from mglt_pipeline_tests.handmade_trial import write_handmade_trial
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "independent_derivation.py"
-
-
-def _script_module():
-    spec = importlib.util.spec_from_file_location("independent_derivation", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +29,7 @@ def _value(con, participant, outcome, visit, column="aval"):
 
 
 def test_independent_route_gives_hand_worked_values(handmade_root):
-    con = _script_module().derive(handmade_root / "raw")
+    con = script_module().derive(handmade_root / "raw")
     # P01 baseline ISI: items (k % 5) = 1, 2, [blank], 4, 0, 1, 2 -> 10 over 6 answered, x 7
     # (the earlier export's stale copy, isi_1 = isi_2 = 4, is superseded by the later one).
     assert _value(con, "P01", "isi_total", "week_1", "base") == pytest.approx(70 / 6, abs=1e-12)
@@ -67,22 +57,6 @@ def test_independent_route_gives_hand_worked_values(handmade_root):
     assert _value(con, "P02", "diary_energy", "week_1") == pytest.approx(43.5 / 7, abs=1e-12)
     # P05 was never dosed: no study days, so no Oura windows.
     assert _value(con, "P05", "oura_sleep_score", "week_1", "base") is None
-
-
-def _run_script(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), str(root)], capture_output=True, text=True, timeout=300)
-
-
-def _materialize(root: Path):
-    from mglt_pipeline.run import materialize_all
-
-    result = materialize_all(root)
-    failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert not [s for s in failed if "analysis_dataset" in s or "outcome_windows" in s], failed
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
-        tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
-    assert "analysis_dataset" in tables, "analysis_dataset not materialized: is defs.analysis in definitions.ROOMS?"
-    return result
 
 
 def test_pipeline_reproduces_the_independent_derivation_on_the_handmade_trial(handmade_root):

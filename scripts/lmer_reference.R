@@ -6,7 +6,12 @@
 # IN.csv: outcome, participant_id, arm, visit, aval, base, fas (0/1), control, active
 # (control/active: the arm labels, e.g. placebo/MgT or A/B).
 # fit:   one row per outcome and visit: contrast active - control (emmeans, Satterthwaite df),
-#        adjusted means, the joint visit:arm F test (lmerTest::contestMD), sigma_b, sigma_e.
+#        adjusted means at base_c = 0 (SAP: the mean baseline of the model rows), the joint
+#        visit:arm F test (lmerTest::contestMD), sigma_b, sigma_e, whether the fit is singular
+#        and how many rank-deficient fixed-effect columns lme4 dropped.
+#        The means are asked for at base_c = 0 explicitly: emmeans' default reference grid
+#        (cov.keep = "2") treats a covariate with only two distinct values as a factor and
+#        averages over those two values, i.e. evaluates at their midpoint, not at their mean.
 #        "tight" tightens the optimizer (xtol_abs 1e-12) so the comparison tests the maths,
 #        not lme4's default stopping rule.
 # bench: seconds per lme4::lmer fit per outcome (the mean of REPS fits timed inside R, so R's
@@ -34,7 +39,7 @@ model_rows <- function(rows) {
 
 fit_outcome <- function(rows, control) {
   m <- lmerTest::lmer(formula, data = rows, REML = TRUE, control = control)
-  emm <- emmeans(m, ~ arm | visit)
+  emm <- emmeans(m, ~ arm | visit, at = list(base_c = 0))
   con <- as.data.frame(summary(contrast(emm, method = list(active_minus_control = c(-1, 1)))))
   means <- as.data.frame(summary(emm))
   ctl <- means[means$arm == levels(rows$arm)[1], ]
@@ -55,7 +60,8 @@ fit_outcome <- function(rows, control) {
     interaction_f = joint[["F value"]], interaction_ddf = joint[["DenDF"]],
     interaction_p = joint[["Pr(>F)"]],
     sigma_b = vc$sdcor[vc$grp == "participant_id"], sigma_e = sigma(m),
-    singular = isSingular(m)
+    singular = isSingular(m),
+    dropped_columns = length(attr(getME(m, "X"), "col.dropped"))
   )
 }
 
