@@ -104,7 +104,7 @@ def test_blinded_run_labels_arms_a_and_b(tmp_path):
                             resources=build_resources(tmp_path),
                             selection=["analysis_dataset", effect_asset_name("isi_total")])
     assert result.success
-    table = result.output_for_node(effect_asset_name("isi_total"))
+    table = result.asset_value(effect_asset_name("isi_total"))
     assert table["blinded"].all() and table["converged"].all()
     assert _metadata(result, effect_asset_name("isi_total"))["blinded"].value is True
 

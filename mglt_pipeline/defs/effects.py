@@ -1,17 +1,17 @@
 """Treatment effects room as Dagster assets: thin wrappers over ``mglt_pipeline.effects``.
 
 Group ``treatment_effects``:
-- ``effect_<outcome id>``, one per registry outcome (an asset factory over ``OUTCOMES``): the SAP's
-  primary model fitted once on ``analysis_dataset``, with the contrast and adjusted means at every
-  post-baseline visit, and Hedges' g and the sensitivity analyses on the week_3 row;
+- ``effect_<outcome id>``, one per registry outcome (one subsettable multi-asset, ``effect_models``,
+  over ``OUTCOMES``): the SAP's primary model fitted once on ``analysis_dataset``, with the contrast
+  and adjusted means at every post-baseline visit, and Hedges' g and the sensitivity analyses on the week_3 row;
 - ``treatment_effects``: the SAP's effects table, one week_3 row per outcome, BH within family;
 - ``forest_plot``: Hedges' g with 95% CI of every outcome, written to ``reports/forest_plot.png``.
 """
-from __future__ import annotations
 
 import base64
 
 import dagster as dg
+from dagster import AssetExecutionContext
 import numpy as np
 import pandas as pd
 
@@ -25,6 +25,7 @@ GROUP = "treatment_effects"
 ANALYSIS_DATASET = "analysis_dataset"
 TREATMENT_EFFECTS = "treatment_effects"
 FOREST_PLOT = "forest_plot"
+EFFECT_MODELS = "effect_models"
 FOREST_PLOT_FILE = "forest_plot.png"
 WEEK_3_METADATA = ("estimate", "se", "df", "ci_low", "ci_high", "p_value", "hedges_g", "interaction_p")
 SUMMARY_COLUMNS = ("outcome", "family", "n_active", "n_placebo", "estimate", "ci_low", "ci_high",
@@ -62,22 +63,36 @@ def effect_metadata(table: pd.DataFrame, outcome: Outcome) -> dict[str, dg.Metad
     }
 
 
-def build_effect_asset(outcome: Outcome) -> dg.AssetsDefinition:
-    """The effect asset of one registry outcome."""
-
-    @dg.asset(name=effect_asset_name(outcome.id), group_name=GROUP,
-              ins={"analysis_dataset": dg.AssetIn(ANALYSIS_DATASET)},
-              description=f"{outcome.label}: active minus placebo by visit from the SAP's primary "
-                          "mixed model (REML, Satterthwaite df), adjusted means, Hedges' g, "
-                          "ANCOVA on completers and per-protocol fit at week_3.")
-    def _effect(analysis_dataset: pd.DataFrame) -> dg.Output:
-        table = effect_table(analysis_dataset, outcome.id, arm_labels(analysis_dataset["arm"]))
-        return dg.Output(table, metadata=effect_metadata(table, outcome))
-
-    return _effect
+def effect_spec(outcome: Outcome) -> dg.AssetSpec:
+    """The effect asset of one registry outcome, as the UI shows it (selectable on its own)."""
+    return dg.AssetSpec(
+        effect_asset_name(outcome.id), group_name=GROUP,
+        description=f"{outcome.label}: active minus placebo by visit from the SAP's primary "
+                    "mixed model (REML, Satterthwaite df), adjusted means, Hedges' g, "
+                    "ANCOVA on completers and per-protocol fit at week_3.")
 
 
-EFFECT_ASSETS = [build_effect_asset(o) for o in OUTCOMES]
+@dg.multi_asset(name=EFFECT_MODELS, can_subset=True,
+                outs={effect_asset_name(o.id): dg.AssetOut.from_spec(effect_spec(o), dagster_type=pd.DataFrame,
+                                                                    is_required=False)
+                      for o in OUTCOMES},
+                ins={"analysis_dataset": dg.AssetIn(ANALYSIS_DATASET)})
+def effect_assets(context: AssetExecutionContext, analysis_dataset: pd.DataFrame):
+    """Every selected ``effect_<outcome id>``, in one step so that ``analysis_dataset`` (a row per
+    participant, outcome and visit: the largest table of the warehouse) is read once, not once per
+    outcome; each outcome is still its own asset, selectable and materialized on its own."""
+    labels = arm_labels(analysis_dataset["arm"].unique())
+    rows_by_outcome = dict(tuple(analysis_dataset.groupby("outcome", sort=False)))
+    no_rows = analysis_dataset.iloc[:0]
+    for outcome in OUTCOMES:
+        name = effect_asset_name(outcome.id)
+        if dg.AssetKey(name) not in context.selected_asset_keys:
+            continue
+        table = effect_table(rows_by_outcome.get(outcome.id, no_rows), outcome.id, labels)
+        yield dg.Output(table, output_name=name, metadata=effect_metadata(table, outcome))
+
+
+EFFECT_ASSETS = [effect_assets]
 
 
 @dg.asset(name=TREATMENT_EFFECTS, group_name=GROUP,

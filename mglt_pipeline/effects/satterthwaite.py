@@ -73,11 +73,17 @@ def reml_hessian(fit: RandomInterceptFit) -> VarianceDerivatives:
     tr_pp = tr_w2 - 2.0 * np.trace(C @ xwx(3)) + np.trace(c_xw2x @ c_xw2x)
     x_pe = xwr(2)
     e_pe = rwr(3) - x_pe @ C @ x_pe
-    zpz = np.diag(m.n_i * lam / v) - e1 @ C @ e1.T
+    # Z'PZ = diag(d) - E with E = e1 C e1' (participants x participants) is never formed: its
+    # squared sum and quadratic form come from p x p products (the fit stays linear in participants).
+    d, e1_c = m.n_i * lam / v, e1 @ C
+    e_diag = np.einsum("gi,gi->g", e1_c, e1)
+    c_ete = C @ (e1.T @ e1)
+    sum_zpz2 = np.sum((d - e_diag) ** 2) + np.trace(c_ete @ c_ete) - np.sum(e_diag**2)
     ze = zwr(1)
-    tr_zppz = (m.n_i * lam**2).sum() / v**2 - 2.0 * np.trace(C @ e1.T @ e2) + np.trace(c_xw2x @ C @ e1.T @ e1)
+    tr_zppz = (m.n_i * lam**2).sum() / v**2 - 2.0 * np.trace(C @ e1.T @ e2) + np.trace(c_xw2x @ c_ete)
     zpe = zwr(2) - e1 @ (C @ x_pe)
-    h_bb = -np.sum(zpz**2) + 2.0 * ze @ zpz @ ze
+    ze_e1 = ze @ e1
+    h_bb = -sum_zpz2 + 2.0 * (d @ ze**2 - ze_e1 @ C @ ze_e1)
     h_be = -tr_zppz + 2.0 * ze @ zpe
     h_ee = -tr_pp + 2.0 * e_pe
     return VarianceDerivatives(np.array([[h_bb, h_be], [h_be, h_ee]]), xw2x, e1)

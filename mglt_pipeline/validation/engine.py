@@ -64,32 +64,32 @@ def _is_type_failure(check: pd.Series) -> pd.Series:
     return check.astype(str).str.startswith(("coerce_dtype(", "dtype("))
 
 
-def _failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+def _failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """All row failure cases of ``frame``: cells that cannot take their type, then every other
-    rule on the remaining cells (type failures blanked so the typed rules can run on the rest)."""
+    rule on the remaining cells (type failures blanked so the typed rules can run on the rest).
+    With no failure, also the validated (typed) frame, so that a clean file is validated once."""
     try:
-        schema.validate(frame, lazy=True)
-        return pd.DataFrame(columns=["index", "column", "check"])
+        return pd.DataFrame(columns=["index", "column", "check"]), schema.validate(frame, lazy=True)
     except SchemaErrors as errors:
         first = _row_failures(errors, frame.columns)
     typed = first[_is_type_failure(first["check"])]
     if typed.empty:
         if first.empty:
             schema.validate(frame, lazy=True)
-        return first
+        return first, None
     blanked = frame.copy()
     for column, cases in typed.groupby("column"):
         blanked.loc[cases["index"].astype(int).to_numpy(), column] = np.nan
     try:
         schema.validate(blanked, lazy=True)
-        return typed
+        return typed, None
     except SchemaErrors as errors:
         second = _row_failures(errors, frame.columns)
     if second.empty:
         raise errors
     cells = pd.MultiIndex.from_frame(typed[["index", "column"]].astype({"index": int}))
     own = pd.MultiIndex.from_frame(second[["index", "column"]].astype({"index": int}))
-    return pd.concat([typed, second[~own.isin(cells)]], ignore_index=True)
+    return pd.concat([typed, second[~own.isin(cells)]], ignore_index=True), None
 
 
 def validate_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str
@@ -101,9 +101,10 @@ def validate_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str
     number of rows quarantined).
     """
     frame = frame.reset_index(drop=True)
-    cases = _failures(frame, schema)
+    cases, validated = _failures(frame, schema)
     if cases.empty:
-        return schema.validate(frame, lazy=True), quarantine_frame([]), 0
+        valid = validated if validated is not None else schema.validate(frame, lazy=True)
+        return valid, quarantine_frame([]), 0
     bad = pd.unique(cases["index"].astype(int))
     valid = schema.validate(frame.drop(index=bad), lazy=True)
     return valid, _entries(frame, cases, schema, source), len(bad)
