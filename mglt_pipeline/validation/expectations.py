@@ -2,14 +2,14 @@
 
 A second, independent statement of the Oura tables' contract (ids present and unique, scores and
 contributors 1..100, period types from Oura's list), in the tool data managers know. One ephemeral
-context per process (no project folder on disk): GX set-up is the costly part.
+context per process (no project folder on disk): GX set-up is the costly part, and GX is imported
+only when a suite runs (its import alone takes over a second, paid by every code-location load).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 
-import great_expectations as gx
 import pandas as pd
 
 from mglt_pipeline.validation.oura_schemas import SLEEP_TYPES
@@ -43,6 +43,8 @@ class ExpectationOutcome:
 
 @lru_cache(maxsize=1)
 def _context():
+    import great_expectations as gx
+
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
     return context
@@ -50,6 +52,8 @@ def _context():
 
 def oura_suite(table: str) -> gx.ExpectationSuite:
     """The expectations of one Oura table."""
+    import great_expectations as gx
+
     suite = gx.ExpectationSuite(name=f"{table}_suite")
     suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column="id"))
     suite.add_expectation(gx.expectations.ExpectColumnValuesToNotBeNull(column="participant_id"))
