@@ -12,6 +12,7 @@ from mglt_pipeline.analysis.tables import (
     derive_adverse_events,
     derive_baseline_characteristics,
     derive_participant_flow,
+    flow_inconsistencies,
 )
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline_tests import analysis_frames as f
@@ -151,6 +152,16 @@ def test_participant_flow_adds_up():
     for arm in ("A", "B", "total"):
         assert n.loc["enrolled", arm] >= n.loc["randomized", arm] >= n.loc["dosed", arm] >= n.loc["completed", arm]
     assert (n.drop(columns="total").sum(axis=1) == n["total"]).all()
+
+
+def test_flow_inconsistencies_finds_what_does_not_add_up():
+    flow = derive_participant_flow(PEOPLE, derive_arm_labels(f.randomization(ARMS)), _dataset())
+    assert flow_inconsistencies(flow) == []
+    more_completed = flow.copy()
+    more_completed.loc[(flow["stage"] == "completed") & (flow["arm"] == "A"), "n"] += 5  # A: 3 dosed
+    problems = flow_inconsistencies(more_completed)
+    assert "completed: total 5 is not the sum of its columns" in problems
+    assert any(p.startswith("A: dosed") for p in problems)
 
 
 def test_adverse_events_of_the_safety_set():

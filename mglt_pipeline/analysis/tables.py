@@ -127,6 +127,26 @@ def derive_participant_flow(participants: pd.DataFrame, arms: pd.DataFrame,
     return pd.DataFrame(rows, columns=FLOW_COLUMNS)
 
 
+def flow_inconsistencies(flow: pd.DataFrame) -> list[str]:
+    """What does not add up in a participant flow (empty when it does): every stage's total is the
+    sum of its arms and of the not-randomized; randomized is the sum of the arms; the stages nest,
+    enrolled >= randomized >= dosed >= completed, in every arm and in total."""
+    counts = flow.pivot_table(index="stage", columns="arm", values="n", aggfunc="sum", fill_value=0)
+    arms = [c for c in counts.columns if c not in (NOT_RANDOMIZED, TOTAL)]
+    problems = [f"{stage}: total {row[TOTAL]} is not the sum of its columns"
+                for stage, row in counts.iterrows() if row[TOTAL] != row[arms].sum() + row.get(NOT_RANDOMIZED, 0)]
+    if counts.loc["randomized", arms].sum() != counts.loc["randomized", TOTAL]:
+        problems.append("randomized is not the sum of the arms")
+    nested = ["enrolled", "randomized", "dosed", "completed"]
+    for column in [*arms, TOTAL]:
+        for outer, inner in zip(nested, nested[1:]):
+            if column != TOTAL and outer == "enrolled":
+                continue  # enrolled by arm is the randomized of that arm
+            if counts.loc[outer, column] < counts.loc[inner, column]:
+                problems.append(f"{column}: {outer} {counts.loc[outer, column]} < {inner} {counts.loc[inner, column]}")
+    return problems
+
+
 def flow_wide(flow: pd.DataFrame) -> pd.DataFrame:
     """The flow as it is printed: stages down, arms across (then not randomized and total)."""
     wide = flow.pivot(index="stage", columns="arm", values="n")

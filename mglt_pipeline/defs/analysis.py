@@ -20,6 +20,7 @@ from mglt_pipeline.analysis.tables import (
     derive_adverse_events,
     derive_baseline_characteristics,
     derive_participant_flow,
+    flow_inconsistencies,
     flow_markdown,
 )
 from mglt_pipeline.analysis.windows import derive_outcome_windows
@@ -139,6 +140,13 @@ def analysis_dataset_derivation_check(analysis_dataset: pd.DataFrame) -> dg.Asse
                                          "pp_outside_fas": pp_outside_fas})
 
 
+@dg.asset_check(asset=PARTICIPANT_FLOW, name="participant_flow_adds_up")
+def participant_flow_check(participant_flow: pd.DataFrame) -> dg.AssetCheckResult:
+    """Totals are the sums of the arms; enrolled >= randomized >= dosed >= completed."""
+    problems = flow_inconsistencies(participant_flow)
+    return dg.AssetCheckResult(passed=not problems, metadata={"problems": dg.MetadataValue.json(problems)})
+
+
 ASSETS = [oura_nightly_asset, diary_daily_asset, outcome_windows_asset, analysis_dataset_asset,
           baseline_characteristics_asset, participant_flow_asset, adverse_events_asset]
-CHECKS = [analysis_dataset_key_check, analysis_dataset_derivation_check]
+CHECKS = [analysis_dataset_key_check, analysis_dataset_derivation_check, participant_flow_check]

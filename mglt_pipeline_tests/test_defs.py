@@ -1,0 +1,50 @@
+"""The asset graph as a reviewed snapshot: keys, groups, dependencies, checks, sensors, schedules.
+
+A change to the graph (an asset added, renamed, regrouped or rewired) makes this test fail until the
+snapshot is regenerated, so the change shows up in review as a diff of
+``snapshots/asset_graph.txt``. Regenerate with ``MGLT_UPDATE_SNAPSHOT=1 pytest mglt_pipeline_tests/test_defs.py``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from mglt_pipeline.definitions import build_definitions
+from mglt_pipeline.registry import OUTCOMES
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
+
+
+def graph_snapshot(tmp_root: Path) -> str:
+    """One line per asset (group, key, upstream keys), check, sensor, schedule and job."""
+    defs = build_definitions(tmp_root)
+    graph = defs.resolve_asset_graph()
+    lines = []
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        parents = ", ".join(sorted(p.to_user_string() for p in node.parent_keys))
+        kind = "asset" if node.is_materializable else "external"
+        lines.append(f"{kind} [{node.group_name}] {key.to_user_string()} <- {parents}")
+    for check in sorted(graph.asset_check_keys, key=lambda c: (c.asset_key.to_user_string(), c.name)):
+        lines.append(f"check {check.asset_key.to_user_string()}:{check.name}")
+    lines += [f"sensor {s.name}" for s in defs.sensors or []]
+    lines += [f"schedule {s.name} {s.cron_schedule} {s.execution_timezone}" for s in defs.schedules or []]
+    lines += [f"job {j.name}" for j in defs.jobs or []]
+    return "\n".join(lines) + "\n"
+
+
+def test_asset_graph_matches_the_reviewed_snapshot(tmp_path):
+    current = graph_snapshot(tmp_path)
+    if os.environ.get("MGLT_UPDATE_SNAPSHOT"):
+        SNAPSHOT.write_text(current)
+    assert current == SNAPSHOT.read_text()
+
+
+def test_every_registry_outcome_has_an_effect_asset_fed_by_the_analysis_dataset(tmp_path):
+    graph = build_definitions(tmp_path).resolve_asset_graph()
+    for outcome in OUTCOMES:
+        node = graph.get(dg.AssetKey(f"effect_{outcome.id}"))
+        assert node.group_name == "treatment_effects"
+        assert "analysis_dataset" in {p.to_user_string() for p in node.parent_keys}
