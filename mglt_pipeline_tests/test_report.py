@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from mglt_pipeline.analysis.tables import derive_baseline_characteristics, derive_participant_flow  # noqa: E402
 from mglt_pipeline.registry import OUTCOMES  # noqa: E402
 from mglt_pipeline.report.audit import report_problems  # noqa: E402
 from mglt_pipeline.report.provenance import Provenance  # noqa: E402
@@ -46,6 +47,8 @@ class TableCells(HTMLParser):
         attrs = dict(attrs)
         if tag == "img":
             self.images.append(attrs.get("src", ""))
+        if tag == "br" and self.cell is not None:
+            self.cell.append(" ")
         if tag in ("img", "br", "meta", "link", "col", "input", "hr"):
             return
         self.ids.append(attrs.get("id"))
@@ -84,14 +87,31 @@ def tiny_png() -> bytes:
     return buffer.getvalue()
 
 
+UNCONVERGED = OUTCOMES[4]
+"""The outcome whose model could not be fitted: no estimate, NaN everywhere, a message."""
+UNCONVERGED_MESSAGE = "not fitted: no FAS rows with non-missing aval and base"
+NORMAL_DF = OUTCOMES[1]
+"""The outcome whose df came from the normal approximation (the others: Satterthwaite)."""
+NAN = float("nan")
+
+
 def effects_row(i: int, outcome, blinded: bool) -> dict:
     (estimate, low, high, p, p_adj), _ = PATTERNS[i % len(PATTERNS)]
-    return {"outcome": outcome.id, "family": outcome.family, "better": outcome.better, "visit": "week_3",
-            "n_active": 38, "n_placebo": 39, "estimate": estimate, "se": 0.4, "df": 75.3,
-            "df_method": "satterthwaite", "ci_low": low, "ci_high": high, "p_value": p, "p_adj": p_adj,
-            "hedges_g": 0.25, "hedges_g_ci_low": -0.2, "hedges_g_ci_high": 0.7, "interaction_p": 0.3,
-            "improved": False, "converged": True, "message": "",
-            "model": "lmm", "blinded": blinded}
+    row = {"outcome": outcome.id, "family": outcome.family, "better": outcome.better, "visit": "week_3",
+           "n_active": 38, "n_placebo": 39, "estimate": estimate, "se": 0.4, "df": 75.3,
+           "df_method": "normal" if outcome is NORMAL_DF else "satterthwaite", "ci_low": low, "ci_high": high,
+           "p_value": p, "p_adj": p_adj, "hedges_g": 0.25, "hedges_g_ci_low": -0.2, "hedges_g_ci_high": 0.7,
+           "interaction_p": 0.3, "improved": False, "converged": True, "message": "converged",
+           "model": "lmm", "blinded": blinded, "ancova_estimate": 0.9, "ancova_se": 0.5, "ancova_p": 0.07,
+           "pp_estimate": 1.2, "pp_se": 0.45, "pp_p": 0.0005}
+    if outcome is UNCONVERGED:
+        row.update({name: NAN for name in ("estimate", "se", "df", "ci_low", "ci_high", "p_value", "p_adj",
+                                           "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high", "interaction_p",
+                                           "ancova_estimate", "ancova_se", "ancova_p", "pp_estimate", "pp_se",
+                                           "pp_p")})
+        row.update({"n_active": 0, "n_placebo": 0, "converged": False, "message": UNCONVERGED_MESSAGE,
+                    "df_method": None})
+    return row
 
 
 def visit_table(outcome_id: str, i: int) -> pd.DataFrame:
@@ -103,30 +123,62 @@ def visit_table(outcome_id: str, i: int) -> pd.DataFrame:
                      "mean_placebo_ci_low": 9.0 + i, "mean_placebo_ci_high": 11.0 + i,
                      "mean_active": 10.0 + i + 0.5 * num, "mean_active_ci_low": 9.0 + i,
                      "mean_active_ci_high": 12.0 + i, "n_active": 38, "n_placebo": 39,
-                     "converged": True, "message": "", "blinded": True})
-    return pd.DataFrame(rows)
+                     "converged": True, "message": "converged", "blinded": True})
+    table = pd.DataFrame(rows)
+    if outcome_id == UNCONVERGED.id:
+        numbers = [c for c in table.columns if c.startswith(("estimate", "se", "df", "ci_", "p_", "mean_"))
+                   and c != "df_method"]
+        table[numbers] = NAN
+        table = table.assign(converged=False, message=UNCONVERGED_MESSAGE, df_method=None, n_active=0, n_placebo=0)
+    return table
+
+
+# Baseline values by outcome: P03 (arm A) was never dosed and has no ISI; nobody has a Sleep score.
+BASELINE_VALUES = {"isi_total": {"P01": 10.0, "P02": 12.0, "P04": 14.0},
+                   "rsq_total": {"P01": 40.0, "P02": 50.0, "P03": 60.0, "P04": 70.0},
+                   "oura_deep_sleep_score": {"P01": 70.0, "P02": 75.0, "P04": 80.0},
+                   "diary_energy": {"P01": 5.0, "P02": 6.0, "P04": 7.0}}
+
+
+def analysis_rows(dosed: set[str]) -> pd.DataFrame:
+    """``analysis_dataset`` rows (one per participant and outcome) with ``base``, FAS = dosed with a base."""
+    return pd.DataFrame([{"participant_id": pid, "outcome": outcome_id, "visit": "week_1", "base": base,
+                          "aval": base, "fas": pid in dosed, "pp": pid in dosed}
+                         for outcome_id, values in BASELINE_VALUES.items() for pid, base in values.items()])
+
+
+def trial_tables(participants: pd.DataFrame, randomization: pd.DataFrame, blinded: bool):
+    """The flow and Table 1 as the analysis room derives them (long format, NaN where undefined)."""
+    arms = randomization.assign(arm=randomization["arm_code"] if blinded else randomization["arm"])
+    dosed = set(participants.loc[participants["first_dose_on"].notna(), "participant_id"])
+    rows = analysis_rows(dosed)
+    return (derive_participant_flow(participants, arms, rows),
+            derive_baseline_characteristics(participants, arms, rows))
 
 
 def report_inputs(blinded: bool, simulated: bool) -> ReportInputs:
     png = tiny_png()
+    # P05 enrolled but was never randomized.
     participants = pd.DataFrame({
-        "participant_id": ["P01", "P02", "P03", "P04"], "site": ["S1", "S1", "S2", "S2"],
-        "age": [30, 41, 52, 63], "sex": ["F", "M", "F", "X"],
-        "first_dose_on": pd.to_datetime(["2026-01-08", "2026-01-09", None, "2026-01-10"]),
-        "status": ["completed", "completed", "withdrawn", "completed"]})
+        "participant_id": ["P01", "P02", "P03", "P04", "P05"], "site": ["S1", "S1", "S2", "S2", "S2"],
+        "age": [30, 41, 52, 63, 44], "sex": ["F", "M", "F", "X", "M"],
+        "first_dose_on": pd.to_datetime(["2026-01-08", "2026-01-09", None, "2026-01-10", None]),
+        "status": ["completed", "completed", "withdrawn", "completed", "withdrawn"]})
     randomization = pd.DataFrame({"participant_id": ["P01", "P02", "P03", "P04"],
                                   "arm_code": ["A", "B", "A", "B"],
                                   "arm": [None] * 4 if blinded else ["placebo", "MgT", "placebo", "MgT"]})
+    # The last entry is about a whole file: no row, field or value.
     quarantine = pd.DataFrame({
-        "source": ["redcap", "redcap", "redcap", "diary"],
-        "file": ["raw/redcap/e1.csv", "raw/redcap/e1.csv", "raw/redcap/e1.csv", "raw/diary/d.csv"],
-        "row": ["3", "3", "7", "12"], "field": ["isi_1", "isi_2", "isi_1", "mood"],
-        "value": ["9", "7", "5", "11"],
-        "rule": ["isi items are integers 0..4"] * 3 + ["diary ratings are 0..10"]})
+        "source": ["redcap", "redcap", "redcap", "diary", "oura"],
+        "file": ["raw/redcap/e1.csv", "raw/redcap/e1.csv", "raw/redcap/e1.csv", "raw/diary/d.csv",
+                 "raw/oura/P01/sleep.json"],
+        "row": ["3", "3", "7", "12", None], "field": ["isi_1", "isi_2", "isi_1", "mood", None],
+        "value": ["9", "7", "5", "11", None],
+        "rule": ["isi items are integers 0..4"] * 3 + ["diary ratings are 0..10", "a page is valid JSON"]})
+    flow, baseline = trial_tables(participants, randomization, blinded)
     return ReportInputs(
         participants=participants, randomization=randomization,
-        participant_flow=pd.DataFrame({"stage": ["randomized", "dosed"], "A": [2, 1], "B": [2, 2]}),
-        baseline_characteristics=pd.DataFrame({"characteristic": ["age, mean"], "A": ["41.0"], "B": ["52.0"]}),
+        participant_flow=flow, baseline_characteristics=baseline,
         quarantine=quarantine,
         treatment_effects=pd.DataFrame([effects_row(i, o, blinded) for i, o in enumerate(OUTCOMES)]),
         effect_tables={o.id: visit_table(o.id, i) for i, o in enumerate(OUTCOMES)},
@@ -141,31 +193,45 @@ def blinded_html() -> str:
     return build_trial_report(report_inputs(blinded=True, simulated=True))
 
 
+EFFECTS_COLUMNS = ["Outcome", "Better", "B", "A", "Estimate", "95% CI", "df", "p", "p (BH)", "Hedges' g",
+                   "Interaction p", "Improved"]
+"""The effects table's columns left to right (blinded: n of B then A under the spanner ``n``)."""
+
+
+def outcome_rows(html: str, table_id: str, width: int) -> dict[str, list[str]]:
+    """The data rows of an outcome-per-row table by outcome id (the small text after the label)."""
+    tables = TableCells()
+    tables.feed(html)
+    return {r[0].split()[-1]: r for r in tables.tables[table_id] if len(r) == width and r[0] != "Outcome"}
+
+
 def test_every_outcome_appears_with_its_estimate_ci_and_p(blinded_html):
     tables = TableCells()
     tables.feed(blinded_html)
-    rows = tables.tables["effects-table"]
-    header = next(r for r in rows if "Estimate" in r)
-    by_id = {r[header.index("id")]: r for r in rows if len(r) == len(header) and r != header}
+    header_cells = {c for r in tables.tables["effects-table"][:2] for c in r}
+    assert set(EFFECTS_COLUMNS) | {"n"} <= header_cells
+    by_id = outcome_rows(blinded_html, "effects-table", len(EFFECTS_COLUMNS))
     assert set(by_id) == {o.id for o in OUTCOMES}
     for i, outcome in enumerate(OUTCOMES):
+        if outcome is UNCONVERGED:
+            continue
         estimate, ci, p, p_adj = PATTERNS[i % len(PATTERNS)][1]
-        row = by_id[outcome.id]
-        assert row[header.index("Outcome")] == outcome.label
-        assert row[header.index("Estimate")] == estimate
-        assert row[header.index("95% CI")] == ci
-        assert row[header.index("p")] == p
-        assert row[header.index("p (BH)")] == p_adj
-    assert "n B" in header and "n A" in header
+        row = dict(zip(EFFECTS_COLUMNS, by_id[outcome.id]))
+        assert row["Outcome"] == f"{outcome.label} {outcome.id}"
+        assert (row["Estimate"], row["95% CI"], row["p"], row["p (BH)"]) == (estimate, ci, p, p_adj)
+        assert (row["B"], row["A"], row["Hedges' g"], row["Interaction p"]) == ("38", "39", "0.25", "0.300")
+        assert row["df"] == ("75.3 (normal)" if outcome is NORMAL_DF else "75.3")
 
 
 def test_visit_tables_show_adjusted_means_per_arm(blinded_html):
     tables = TableCells()
     tables.feed(blinded_html)
     for i, outcome in enumerate(OUTCOMES):
+        if outcome is UNCONVERGED:
+            continue
         rows = tables.tables[f"visits-{outcome.id}"]
         header = next(r for r in rows if "Visit" in r)
-        week_3 = next(r for r in rows if r and r[0] == "week_3")
+        week_3 = next(r for r in rows if r and r[0] == "Week 3")
         assert week_3[header.index("Mean A")] == f"{10 + i}.00"
         assert week_3[header.index("Mean B")] == f"{10 + i + 1.5:.2f}"
         assert week_3[header.index("Difference")] == "1.50"
@@ -187,7 +253,7 @@ def test_blinded_and_simulated_notices(blinded_html):
     assert 'id="blinded-notice"' not in unblinded and 'id="simulated-notice"' not in unblinded
     tables = TableCells()
     tables.feed(unblinded)
-    assert "n MgT" in next(r for r in tables.tables["effects-table"] if "Estimate" in r)
+    assert tables.tables["effects-table"][1] == ["MgT", "placebo"]
 
 
 def test_quarantine_summary_counts_entries_rows_and_files():
@@ -195,6 +261,7 @@ def test_quarantine_summary_counts_entries_rows_and_files():
     # redcap: 3 entries on data lines 3 (two fields) and 7 of one file -> 2 rows, 1 file.
     assert summary.loc[("redcap", "isi items are integers 0..4")].tolist() == [3, 2, 1]
     assert summary.loc[("diary", "diary ratings are 0..10")].tolist() == [1, 1, 1]
+    assert summary.loc[("oura", "a page is valid JSON")].tolist() == [1, 1, 1]
 
 
 def test_provenance_section_names_code_data_and_run(blinded_html):

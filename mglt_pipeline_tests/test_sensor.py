@@ -15,8 +15,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from mglt_pipeline.automation.fingerprint import SOURCES, source_files, source_fingerprints
-from mglt_pipeline.automation.sensors import SOURCES_TAG, raw_data_sensor
+from mglt_pipeline.automation.fingerprint import SOURCES, source_files, source_fingerprints, unsettled_sources
+from mglt_pipeline.automation.sensors import SOURCES_TAG, parse_cursor, raw_data_sensor
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.resources import DataRoot
 
@@ -128,7 +128,7 @@ def test_new_file_one_run_then_none_then_part_file_none(data_root):
     write(data_root / "raw" / "diary" / "diary_2026-01-24.csv", "participant_id,date\n", mtime=None)
     partial, cursor = tick(defs, data_root, instance, cursor)
     assert partial == []
-    assert json.loads(cursor) == source_fingerprints(data_root / "raw")
+    assert parse_cursor(cursor) == source_fingerprints(data_root / "raw")
 
 
 def test_lost_cursor_reruns_only_sources_newer_than_their_assets(data_root, monkeypatch):
@@ -166,3 +166,61 @@ def test_redcap_export_reruns_the_redcap_branch(data_root):
                            "oura_daily_activity", "oura_daily_readiness", "diary_entries",
                            "oura_nightly", "diary_daily"}
     assert tick(defs, data_root, instance, cursor)[0] == []
+
+
+def test_export_copied_over_itself_runs_nothing_and_a_changed_copy_runs_once_settled(data_root, monkeypatch):
+    defs = dg.Definitions(assets=small_graph())
+    instance = dg.DagsterInstance.ephemeral()
+    _, cursor = tick(defs, data_root, instance, None)
+    export = data_root / "raw" / "redcap" / "export_2026-01-10.csv"
+    same = export.read_text()
+
+    # The same bytes copied onto the same name: the file is being written for a few seconds, then it
+    # is what it was. Neither the tick during the copy nor the one after it launches a run.
+    write(export, same, mtime=None)
+    assert unsettled_sources(data_root / "raw") == {"redcap"}
+    during, cursor_during = tick(defs, data_root, instance, cursor)
+    assert during == [] and parse_cursor(cursor_during) == parse_cursor(cursor)
+    later = time.time() + 60
+    monkeypatch.setattr("mglt_pipeline.automation.fingerprint.time.time", lambda: later)
+    assert unsettled_sources(data_root / "raw") == set()
+    after, cursor = tick(defs, data_root, instance, cursor_during)
+    assert after == [] and parse_cursor(cursor) == parse_cursor(cursor_during)
+
+    # A changed answer copied over it: nothing while it is being written, one run once it settled.
+    monkeypatch.setattr("mglt_pipeline.automation.fingerprint.time.time", lambda: later)
+    write(export, same.replace("baseline_arm_1", "day_7_arm_1"), mtime=later - 1)
+    assert tick(defs, data_root, instance, cursor)[0] == []
+    monkeypatch.setattr("mglt_pipeline.automation.fingerprint.time.time", lambda: later + 60)
+    requests, cursor = tick(defs, data_root, instance, cursor)
+    assert [r.tags[SOURCES_TAG] for r in requests] == ["redcap"]
+    assert tick(defs, data_root, instance, cursor)[0] == []
+
+
+def test_data_back_to_an_earlier_state_is_rerun_under_a_new_run_key(data_root):
+    defs = dg.Definitions(assets=small_graph())
+    instance = dg.DagsterInstance.ephemeral()
+    _, cursor = tick(defs, data_root, instance, None)
+    redcap = data_root / "raw" / "redcap"
+    keys_seen = []
+    # An edited export, then a wrong export uploaded, then removed again: the data return to the
+    # edited state, which must be rerun (the daemon skips a run whose run_key was used before).
+    for change in (lambda: write(redcap / "export_2026-01-10.csv", "record_id,redcap_event_name\nP02,baseline_arm_1\n"),
+                   lambda: write(redcap / "export_wrong.csv", "record_id,redcap_event_name\nP09,baseline_arm_1\n"),
+                   lambda: (redcap / "export_wrong.csv").unlink()):
+        change()
+        requests, cursor = tick(defs, data_root, instance, cursor)
+        assert [r.tags[SOURCES_TAG] for r in requests] == ["redcap"]
+        keys_seen.append(requests[0].run_key)
+    assert len(set(keys_seen)) == 3
+    # The same tick evaluated again (the daemon restarted before recording it) asks for the same key.
+    write(redcap / "export_2026-01-24.csv", "record_id,redcap_event_name\nP01,day_14_arm_1\n")
+    first, _ = tick(defs, data_root, instance, cursor)
+    again, _ = tick(defs, data_root, instance, cursor)
+    assert first[0].run_key == again[0].run_key
+
+
+def test_a_cursor_of_fingerprints_alone_is_still_read():
+    assert parse_cursor(json.dumps({"redcap": "abc"})) == {"redcap": "abc"}
+    assert parse_cursor(json.dumps({"fingerprints": {"redcap": "abc"}, "reruns": 4})) == {"redcap": "abc"}
+    assert parse_cursor("not json") is None and parse_cursor(None) is None

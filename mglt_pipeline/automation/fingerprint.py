@@ -2,7 +2,8 @@
 
 DATA_CONTRACT.md: files may arrive at any time; a file whose name starts with ``.`` or ends in
 ``.tmp``/``.part`` is still being written and is ignored. A file modified in the last few seconds is
-treated the same way (a copy may still be in progress), so a sensor tick never sees half a file.
+left out too (a copy may still be in progress), so a sensor tick never sees half a file, and its
+source is reported unsettled (``unsettled_sources``) so that the sensor waits for it.
 The fingerprint changes exactly when a settled file of the source is added, removed or edited.
 """
 from __future__ import annotations
@@ -48,6 +49,21 @@ def source_files(raw_dir: Path | str, now: float | None = None,
             and (settle_seconds <= 0 or now - p.stat().st_mtime >= settle_seconds)
         )
     return files
+
+
+def unsettled_sources(raw_dir: Path | str, now: float | None = None,
+                      settle_seconds: float = SETTLE_SECONDS) -> set[str]:
+    """The sources with a file modified less than ``settle_seconds`` ago: a copy may be in progress.
+
+    Such a source's settled files are not the whole picture (an export being overwritten drops out
+    of them for a few seconds), so the sensor leaves the source alone until the file has settled.
+    Files named as in progress (``.*``, ``*.tmp``, ``*.part``) do not count: they may linger.
+    """
+    raw = Path(raw_dir)
+    now = time.time() if now is None else now
+    return {source for source, patterns in SOURCE_PATTERNS.items()
+            if any(p.is_file() and not is_in_progress(p, raw) and now - p.stat().st_mtime < settle_seconds
+                   for pattern in patterns for p in raw.glob(pattern))}
 
 
 def file_digest(path: Path) -> str:

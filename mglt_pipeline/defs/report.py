@@ -49,11 +49,13 @@ def latest_failing_checks(instance: dg.DagsterInstance, check_keys: "Iterable[dg
     ins=EFFECT_INPUTS,
     kinds={"html"},
     description=(
-        "The trial report: study summary, participant flow, baseline table, data quality "
-        "(quarantine by source and rule, failing checks), the week-3 effects table with raw and "
-        "BH-adjusted p, the forest plot, adjusted means by visit and arm per outcome, the blinded "
-        "notice while blinded, and provenance (code version, data fingerprint, run id, time). One "
-        "self-contained HTML file, images embedded: <data root>/reports/trial_report.html."
+        "The trial report: study summary, CONSORT participant flow by arm, Table 1 (one column per "
+        "arm and overall), data quality (quarantine by source and rule, failing checks), the week-3 "
+        "effects table by family with raw and BH-adjusted p (unconverged models named with their "
+        "message), the sensitivity analyses (per-protocol, ANCOVA on completers), the forest plot, "
+        "adjusted means by visit and arm per outcome, the blinded notice while blinded, and provenance "
+        "(code version, data fingerprint, run id, time). One self-contained HTML file, images "
+        "embedded: <data root>/reports/trial_report.html."
     ),
 )
 def trial_report(context: dg.AssetExecutionContext, data_root: DataRoot, participants: pd.DataFrame,

@@ -14,12 +14,13 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from mglt_pipeline.report import sections
+from mglt_pipeline.report import sections, tables
+from mglt_pipeline.report.formatting import MISSING
 from mglt_pipeline.report.provenance import Provenance
+from mglt_pipeline.report.tables import FAMILY_TITLES, GROUP, SPANNER
 
 TEMPLATE = "trial_report.html.j2"
-FAMILY_TITLES = {"oura_sleep": "Oura sleep", "oura_day": "Oura activity and readiness",
-                 "sleep_questionnaires": "Sleep questionnaires", "mood": "Mood (POMS)", "diary": "Daily diary"}
+OUTCOME_CELL = Markup('{}<br><small class="outcome-id">{}</small>')
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,40 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def display_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as text, a missing one written ``n/a`` (never ``nan``, ``None`` or ``<NA>``)."""
+    return frame.astype(object).where(frame.notna(), MISSING).astype(str)
+
+
 def table_html(frame: pd.DataFrame, table_id: str, title: str | None = None,
                note: str | None = None) -> Markup:
     """A DataFrame of display text as a great-tables HTML table (inline styles, no web fonts)."""
     if frame.empty:
-        return Markup('<p class="empty" id="{}">None.</p>').format(table_id)
-    table = gt.GT(frame.astype(str), id=table_id)
+        return Markup('<p class="empty" id="{}">No entries.</p>').format(table_id)
+    table = gt.GT(display_text(frame), id=table_id)
     if title:
         table = table.tab_header(title=title)
     if note:
+        table = table.tab_source_note(note)
+    return Markup(table.as_raw_html())
+
+
+def outcome_table_html(frame: pd.DataFrame, table_id: str, notes: list[str]) -> Markup:
+    """An outcome-per-row table: rows grouped by family, the outcome id in small type under its label,
+    ``spanner|label`` columns under a spanner, numbers right-aligned, ``notes`` as footnotes."""
+    if frame.empty:
+        return Markup('<p class="empty" id="{}">No entries.</p>').format(table_id)
+    cells = display_text(frame)
+    cells["Outcome"] = [str(OUTCOME_CELL.format(label, oid)) for label, oid in zip(cells["Outcome"], cells["id"])]
+    cells = cells.drop(columns="id")
+    numbers = [c for c in cells.columns if c not in (GROUP, "Outcome", "Better")]
+    table = (gt.GT(cells, id=table_id, groupname_col=GROUP)
+             .tab_spanner_delim(SPANNER)
+             .fmt(lambda html: html, columns="Outcome")  # the cell is built escaped above
+             .cols_align("right", columns=numbers)
+             .tab_options(table_font_size="13px", data_row_padding="3px", row_group_padding="4px",
+                          row_group_font_weight="bold"))
+    for note in notes:
         table = table.tab_source_note(note)
     return Markup(table.as_raw_html())
 
@@ -68,6 +94,7 @@ def build_trial_report(inputs: ReportInputs) -> str:
     blinded = sections.is_blinded(inputs.treatment_effects)
     active, placebo = sections.arm_names(blinded)
     outcomes = sections.outcome_sections(inputs.effect_tables, inputs.outcome_pngs, blinded)
+    effects = inputs.treatment_effects
     families = []
     for family, title in FAMILY_TITLES.items():
         members = [dict(o, visits=table_html(o["visits"], f"visits-{o['id']}"),
@@ -75,18 +102,23 @@ def build_trial_report(inputs: ReportInputs) -> str:
                    for o in outcomes if o["family"] == family]
         if members:
             families.append({"id": family, "title": title, "outcomes": members})
-    effects_note = (f"Estimate: adjusted mean difference {active} minus {placebo} at week_3 from the "
-                    "mixed model (SAP); p (BH): Benjamini-Hochberg within family; Hedges g at week_3.")
+    baseline_note = tables.baseline_missing_note(inputs.baseline_characteristics)
     return _environment().get_template(TEMPLATE).render(
         blinded=blinded, active=active, placebo=placebo, provenance=inputs.provenance,
         summary=table_html(sections.study_summary(inputs.participants, inputs.randomization,
                                                   inputs.treatment_effects), "study-summary"),
-        flow=table_html(inputs.participant_flow, "participant-flow"),
-        baseline=table_html(inputs.baseline_characteristics, "baseline-characteristics"),
-        quarantine=table_html(sections.quarantine_summary(inputs.quarantine), "quarantine-summary"),
+        flow=table_html(tables.flow_display(inputs.participant_flow), "participant-flow"),
+        baseline=table_html(tables.baseline_display(inputs.baseline_characteristics), "baseline-characteristics",
+                            note=baseline_note),
+        quarantine=table_html(sections.quarantine_summary(inputs.quarantine).rename(columns=str.capitalize),
+                              "quarantine-summary"),
         quarantine_entries=len(inputs.quarantine),
-        failing_checks=table_html(sections.failing_checks_display(inputs.failing_checks), "failing-checks"),
-        effects=table_html(sections.effects_display(inputs.treatment_effects), "effects-table",
-                           note=effects_note),
+        failing_checks=table_html(sections.failing_checks_display(inputs.failing_checks)
+                                  .rename(columns=lambda c: c.replace("_", " ").capitalize()), "failing-checks"),
+        effects=outcome_table_html(tables.effects_display(effects, active, placebo), "effects-table",
+                                   tables.effects_notes(effects, active, placebo)),
+        sensitivity=outcome_table_html(tables.sensitivity_display(effects), "sensitivity-table",
+                                       tables.sensitivity_notes(active, placebo)),
+        model_notes=tables.model_notes(effects),
         forest=png_data_uri(inputs.forest_png), families=families,
     )

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from mglt_pipeline.registry import OUTCOMES, OUTCOMES_BY_ID
-from mglt_pipeline.report.formatting import fmt_ci, fmt_count, fmt_flag, fmt_number, fmt_p
+from mglt_pipeline.registry import OUTCOMES
+from mglt_pipeline.report.formatting import fmt_ci, fmt_count, fmt_number, fmt_p, is_missing
+from mglt_pipeline.report.tables import PLAIN_CONVERGENCE, outcome_label
 
 BLINDED_ARMS = ("B", "A")
 UNBLINDED_ARMS = ("MgT", "placebo")
@@ -42,7 +43,7 @@ def study_summary(participants: pd.DataFrame, randomization: pd.DataFrame,
     rows += [("Outcomes analysed", fmt_count(len(treatment_effects))),
              ("Models converged", fmt_count(treatment_effects["converged"].fillna(False).astype(bool).sum())),
              ("Outcomes improved (BH-adjusted p < 0.05, better direction)",
-              ", ".join(_label(o) for o in improved) or "none"),
+              ", ".join(outcome_label(o) for o in improved) or "none"),
              ("Treatment names", "withheld (blinded)" if blinded else "unblinded")]
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
@@ -59,40 +60,13 @@ def quarantine_summary(quarantine: pd.DataFrame) -> pd.DataFrame:
     return summary[columns].astype({"entries": int, "rows": int, "files": int}).reset_index(drop=True)
 
 
-def _label(outcome_id: str) -> str:
-    entry = OUTCOMES_BY_ID.get(outcome_id)
-    return entry.label if entry else outcome_id
-
-
-def _registry_order(frame: pd.DataFrame) -> pd.DataFrame:
-    order = {o.id: i for i, o in enumerate(OUTCOMES)}
-    return frame.assign(_order=frame["outcome"].map(order).fillna(len(order))).sort_values("_order")
-
-
-def effects_display(treatment_effects: pd.DataFrame) -> pd.DataFrame:
-    """The effects table at week_3, one row per outcome in registry order (SAP "The effects table")."""
-    active, placebo = arm_names(is_blinded(treatment_effects))
-    rows = []
-    for r in _registry_order(treatment_effects).itertuples(index=False):
-        rows.append({
-            "Outcome": _label(r.outcome), "id": r.outcome, "Family": r.family, "Better": r.better,
-            f"n {active}": fmt_count(r.n_active), f"n {placebo}": fmt_count(r.n_placebo),
-            "Estimate": fmt_number(r.estimate), "95% CI": fmt_ci(r.ci_low, r.ci_high),
-            "df": f"{fmt_number(r.df, 1)} ({r.df_method})", "p": fmt_p(r.p_value),
-            "p (BH)": fmt_p(r.p_adj), "Hedges g": fmt_number(r.hedges_g),
-            "Interaction p": fmt_p(r.interaction_p), "Improved": fmt_flag(r.improved),
-            "Converged": fmt_flag(r.converged),
-        })
-    return pd.DataFrame(rows)
-
-
 def visit_display(effect_table: pd.DataFrame, blinded: bool) -> pd.DataFrame:
     """One outcome's adjusted means by arm and the difference at every post-baseline visit."""
     active, placebo = arm_names(blinded)
     rows = []
     for r in effect_table.sort_values("visit_num").itertuples(index=False):
         rows.append({
-            "Visit": r.visit,
+            "Visit": str(r.visit).replace("_", " ").capitalize(),
             f"Mean {placebo}": fmt_number(r.mean_placebo),
             f"95% CI {placebo}": fmt_ci(r.mean_placebo_ci_low, r.mean_placebo_ci_high),
             f"Mean {active}": fmt_number(r.mean_active),
@@ -103,12 +77,19 @@ def visit_display(effect_table: pd.DataFrame, blinded: bool) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def model_message(effect_table: pd.DataFrame) -> str | None:
+    """What the outcome's fit said beyond ``converged`` (e.g. why it was not fitted), else None."""
+    messages = [str(m).strip() for m in effect_table.get("message", pd.Series(dtype=object)) if not is_missing(m)]
+    said = [m for m in dict.fromkeys(messages) if m and m != PLAIN_CONVERGENCE]
+    return "; ".join(said) or None
+
+
 def outcome_sections(effect_tables: Mapping[str, pd.DataFrame], figures: Mapping[str, bytes],
                      blinded: bool) -> list[dict]:
-    """Per outcome, in registry order: label, family, unit, better, visit table, figure bytes."""
+    """Per outcome, in registry order: label, family, unit, better, visit table, model message, figure."""
     return [{"id": o.id, "label": o.label, "family": o.family, "unit": o.unit, "better": o.better,
              "derivation": o.derivation, "visits": visit_display(effect_tables[o.id], blinded),
-             "figure": figures.get(o.id)}
+             "message": model_message(effect_tables[o.id]), "figure": figures.get(o.id)}
             for o in OUTCOMES if o.id in effect_tables]
 
 
