@@ -1,0 +1,63 @@
+"""Blinded mode end to end (SAP): without unblinding.csv everything runs with arms A/B and says so;
+adding the file and re-running unblinds, with the estimate's sign following the arm assignment."""
+from __future__ import annotations
+
+import csv
+import json
+
+import re
+
+import duckdb
+import pytest
+
+from mglt_pipeline.run import materialize_all
+from mglt_pipeline.simulate import simulate_trial
+
+
+def _report_text(root) -> str:
+    """The report's HTML without its embedded images (base64 may spell anything)."""
+    html = (root / "reports" / "trial_report.html").read_text()
+    return re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", html)
+
+
+def _effects(root):
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        effects = con.execute("select outcome, estimate, blinded from treatment_effects").fetchdf()
+        arms = set(con.execute("select distinct arm from analysis_dataset").fetchdf()["arm"])
+    return effects.set_index("outcome"), arms
+
+
+@pytest.fixture(scope="module")
+def blinded_then_unblinded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("blinded")
+    truth = simulate_trial(root, participants=24, seed=5, blinded=True)
+    assert not (root / "raw" / "unblinding.csv").exists()
+    assert materialize_all(root).success
+    blinded = _effects(root)
+    report_blinded = _report_text(root)
+    with open(root / "raw" / "unblinding.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["arm_code", "arm"])
+        writer.writerow([truth["active_arm_code"], "MgT"])
+        writer.writerow([truth["placebo_arm_code"], "placebo"])
+    assert materialize_all(root).success
+    return truth, blinded, report_blinded, _effects(root), _report_text(root)
+
+
+def test_blinded_run_names_no_treatment(blinded_then_unblinded):
+    _, (effects, arms), report, _, _ = blinded_then_unblinded
+    assert arms == {"A", "B"}
+    assert effects["blinded"].all()
+    assert "MgT" not in report and "placebo" not in report.lower().replace("placebo-controlled", "")
+
+
+def test_unblinding_relabels_and_orients_the_contrast(blinded_then_unblinded):
+    truth, (blinded, _), _, (unblinded, arms), report = blinded_then_unblinded
+    assert arms == {"MgT", "placebo"}
+    assert not unblinded["blinded"].any()
+    assert "MgT" in report
+    # Blinded, the contrast is B minus A; unblinded it is MgT minus placebo.
+    sign = 1.0 if truth["active_arm_code"] == "B" else -1.0
+    both = blinded.join(unblinded, lsuffix="_blinded").dropna(subset=["estimate", "estimate_blinded"])
+    assert len(both) == 37
+    assert (both["estimate"] - sign * both["estimate_blinded"]).abs().max() < 1e-9
