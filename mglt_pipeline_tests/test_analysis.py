@@ -171,5 +171,7 @@ def test_adverse_events_of_the_safety_set():
         ["P1", -2, "A", "cold"], ["P1", 3, "A", "headache"], ["P5", 10, "A", "nausea"]]
     assert events["date"].iloc[1] == pd.Timestamp("2025-02-01")
     summary = adverse_event_summary(events, PEOPLE, arms).set_index("arm")
-    assert summary.loc["A", "with_adverse_event"] == 2 and summary.loc["B", "with_adverse_event"] == 0
+    # P1's Day -2 cold is a run-in event; P1 (Day 3) and P5 (Day 10) have treatment-emergent ones.
+    assert summary.loc["A", "with_treatment_emergent_event"] == 2
+    assert summary.loc["B", "with_treatment_emergent_event"] == 0
     assert summary.loc["total", "safety_set"] == 6

@@ -17,7 +17,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from mglt_pipeline.analysis.tables import derive_baseline_characteristics, derive_participant_flow  # noqa: E402
+from mglt_pipeline.analysis.tables import (  # noqa: E402
+    derive_adverse_events,
+    derive_baseline_characteristics,
+    derive_participant_flow,
+)
 from mglt_pipeline.registry import OUTCOMES  # noqa: E402
 from mglt_pipeline.report.audit import report_problems  # noqa: E402
 from mglt_pipeline.report.provenance import Provenance  # noqa: E402
@@ -147,13 +151,29 @@ def analysis_rows(dosed: set[str]) -> pd.DataFrame:
                          for outcome_id, values in BASELINE_VALUES.items() for pid, base in values.items()])
 
 
+# Diary entries with their study days worked out by hand from first_dose_on (no Day 0): P01 (dosed
+# 2026-01-08) on 01-05 is Day -3; P04 (dosed 01-10) on 01-12, 01-20 and 01-31 is Day 3, 11 and 22.
+# P03 was never dosed: its event is outside the safety set. P02 reported none.
+DIARY_EVENTS = [("P01", "2026-01-05", -3, "headache"), ("P01", "2026-01-09", 2, None),
+                ("P02", "2026-01-12", 4, None), ("P03", "2026-01-10", None, "nausea, mild"),
+                ("P04", "2026-01-12", 3, "rash <2 cm & itch"), ("P04", "2026-01-20", 11, "vivid dreams"),
+                ("P04", "2026-01-31", 22, "headache")]
+
+
+def diary_daily_rows() -> pd.DataFrame:
+    """``diary_daily`` columns the adverse events are derived from."""
+    frame = pd.DataFrame(DIARY_EVENTS, columns=["participant_id", "date", "study_day", "adverse_event"])
+    return frame.assign(date=pd.to_datetime(frame["date"]), study_day=frame["study_day"].astype("Int64"))
+
+
 def trial_tables(participants: pd.DataFrame, randomization: pd.DataFrame, blinded: bool):
-    """The flow and Table 1 as the analysis room derives them (long format, NaN where undefined)."""
+    """The flow, Table 1 and adverse events as the analysis room derives them (NaN where undefined)."""
     arms = randomization.assign(arm=randomization["arm_code"] if blinded else randomization["arm"])
     dosed = set(participants.loc[participants["first_dose_on"].notna(), "participant_id"])
     rows = analysis_rows(dosed)
     return (derive_participant_flow(participants, arms, rows),
-            derive_baseline_characteristics(participants, arms, rows))
+            derive_baseline_characteristics(participants, arms, rows),
+            derive_adverse_events(diary_daily_rows(), participants, arms))
 
 
 def report_inputs(blinded: bool, simulated: bool) -> ReportInputs:
@@ -175,10 +195,10 @@ def report_inputs(blinded: bool, simulated: bool) -> ReportInputs:
         "row": ["3", "3", "7", "12", None], "field": ["isi_1", "isi_2", "isi_1", "mood", None],
         "value": ["9", "7", "5", "11", None],
         "rule": ["isi items are integers 0..4"] * 3 + ["diary ratings are 0..10", "a page is valid JSON"]})
-    flow, baseline = trial_tables(participants, randomization, blinded)
+    flow, baseline, adverse_events = trial_tables(participants, randomization, blinded)
     return ReportInputs(
         participants=participants, randomization=randomization,
-        participant_flow=flow, baseline_characteristics=baseline,
+        participant_flow=flow, baseline_characteristics=baseline, adverse_events=adverse_events,
         quarantine=quarantine,
         treatment_effects=pd.DataFrame([effects_row(i, o, blinded) for i, o in enumerate(OUTCOMES)]),
         effect_tables={o.id: visit_table(o.id, i) for i, o in enumerate(OUTCOMES)},

@@ -15,6 +15,7 @@ def upstream_assets(blinded: bool) -> list[dg.AssetsDefinition]:
     tables = {"participants": inputs.participants, "randomization": inputs.randomization,
               "participant_flow": inputs.participant_flow,
               "baseline_characteristics": inputs.baseline_characteristics,
+              "adverse_events": inputs.adverse_events,
               "quarantine": inputs.quarantine, "treatment_effects": inputs.treatment_effects}
     tables |= {f"effect_{o.id}": inputs.effect_tables[o.id] for o in OUTCOMES}
 

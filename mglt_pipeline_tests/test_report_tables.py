@@ -10,9 +10,11 @@ from __future__ import annotations
 import html as html_lib
 import re
 
+import pandas as pd
 import pytest
 
 from mglt_pipeline.registry import OUTCOMES
+from mglt_pipeline.report.formatting import fmt_count, fmt_flag, fmt_number, fmt_p
 from mglt_pipeline.report.render import build_trial_report
 from mglt_pipeline_tests.test_report import (NORMAL_DF, UNCONVERGED, UNCONVERGED_MESSAGE, TableCells,
                                              outcome_rows, report_inputs)
@@ -108,3 +110,9 @@ def test_no_missing_value_marker_anywhere_on_the_page(blinded):
     found = MISSING_MARKERS.findall(visible_text(page))
     assert found == []
     assert "n/a" in visible_text(page)
+
+
+def test_pandas_missing_markers_print_as_n_a():
+    """``pd.NA`` (nullable Int64/boolean columns) and ``NaT`` are missing like NaN and None."""
+    assert [fmt_count(pd.NA), fmt_number(pd.NA), fmt_p(pd.NaT), fmt_flag(pd.NA)] == ["n/a"] * 4
+    assert [fmt_count(3), fmt_flag(False), fmt_number(0.0)] == ["3", "no", "0.00"]

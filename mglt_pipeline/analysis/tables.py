@@ -169,11 +169,15 @@ def derive_adverse_events(diary_daily: pd.DataFrame, participants: pd.DataFrame,
 
 
 def adverse_event_summary(events: pd.DataFrame, participants: pd.DataFrame, arms: pd.DataFrame) -> pd.DataFrame:
-    """Per arm: participants in the safety set and those with any adverse event."""
+    """Per arm: participants in the safety set and those with any treatment-emergent adverse event,
+    one written on or after Study Day 1 (events of the run-in week are listed, not counted; an event
+    whose study day is unknown counts as treatment-emergent, the conservative reading)."""
     safety = participants.loc[participants["first_dose_on"].notna(), ["participant_id"]].merge(
         arms[["participant_id", "arm"]], on="participant_id", how="left")
     safety["arm"] = safety["arm"].fillna(NOT_RANDOMIZED)
-    safety["with_event"] = safety["participant_id"].isin(set(events["participant_id"]))
-    summary = safety.groupby("arm").agg(safety_set=("participant_id", "size"), with_adverse_event=("with_event", "sum"))
+    emergent = events.loc[events["study_day"].isna() | (events["study_day"] >= 1), "participant_id"]
+    safety["with_event"] = safety["participant_id"].isin(set(emergent))
+    summary = safety.groupby("arm").agg(safety_set=("participant_id", "size"),
+                                        with_treatment_emergent_event=("with_event", "sum"))
     summary.loc[TOTAL] = summary.sum()
-    return summary.reset_index().astype({"safety_set": int, "with_adverse_event": int})
+    return summary.reset_index().astype({"safety_set": int, "with_treatment_emergent_event": int})

@@ -1,6 +1,6 @@
 """The trial report (group ``report``): one self-contained HTML file a statistician can send.
 
-``trial_report`` reads the flow, baseline, quarantine and effects tables, draws the figures with the
+``trial_report`` reads the flow, baseline, adverse events, quarantine and effects tables, draws the figures with the
 effects room's plot functions and writes ``<data root>/reports/trial_report.html``
 (``mglt_pipeline.report.render.build_trial_report``). Failing checks are the latest evaluations the
 Dagster instance recorded for the graph's checks (a check of this run that has not yet run shows its
@@ -53,6 +53,8 @@ def latest_failing_checks(instance: dg.DagsterInstance, check_keys: "Iterable[dg
         "arm and overall), data quality (quarantine by source and rule, failing checks), the week-3 "
         "effects table by family with raw and BH-adjusted p (unconverged models named with their "
         "message), the sensitivity analyses (per-protocol, ANCOVA on completers), the forest plot, "
+        "safety (participants of the safety set with any treatment-emergent adverse event by arm, "
+        "listing of events), "
         "adjusted means by visit and arm per outcome, the blinded notice while blinded, and provenance "
         "(code version, data fingerprint, run id, time). One self-contained HTML file, images "
         "embedded: <data root>/reports/trial_report.html."
@@ -60,12 +62,12 @@ def latest_failing_checks(instance: dg.DagsterInstance, check_keys: "Iterable[dg
 )
 def trial_report(context: dg.AssetExecutionContext, data_root: DataRoot, participants: pd.DataFrame,
                  randomization: pd.DataFrame, participant_flow: pd.DataFrame,
-                 baseline_characteristics: pd.DataFrame, quarantine: pd.DataFrame,
+                 baseline_characteristics: pd.DataFrame, adverse_events: pd.DataFrame, quarantine: pd.DataFrame,
                  treatment_effects: pd.DataFrame, **effects: pd.DataFrame) -> dg.MaterializeResult:
     effect_tables = {o.id: effects[f"effect_{o.id}"] for o in OUTCOMES}
     inputs = ReportInputs(
         participants=participants, randomization=randomization, participant_flow=participant_flow,
-        baseline_characteristics=baseline_characteristics, quarantine=quarantine,
+        baseline_characteristics=baseline_characteristics, adverse_events=adverse_events, quarantine=quarantine,
         treatment_effects=treatment_effects, effect_tables=effect_tables,
         forest_png=forest_plot_png(treatment_effects),
         outcome_pngs={o.id: adjusted_means_png(effect_tables[o.id], o.label) for o in OUTCOMES},

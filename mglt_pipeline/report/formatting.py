@@ -6,19 +6,14 @@
 """
 from __future__ import annotations
 
-import math
+import pandas as pd
 
 MISSING = "n/a"
 
 
 def is_missing(value: object) -> bool:
-    """True for None, NaN and pandas' missing markers."""
-    if value is None:
-        return True
-    try:
-        return math.isnan(float(value))
-    except (TypeError, ValueError):
-        return False
+    """True for None, NaN and pandas' missing markers (``pd.NA``, ``NaT``); False for any non-scalar."""
+    return bool(pd.api.types.is_scalar(value) and pd.isna(value))
 
 
 def fmt_number(value: object, digits: int = 2) -> str:

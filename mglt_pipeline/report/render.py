@@ -14,7 +14,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from mglt_pipeline.report import sections, tables
+from mglt_pipeline.report import safety, sections, tables
 from mglt_pipeline.report.formatting import MISSING
 from mglt_pipeline.report.provenance import Provenance
 from mglt_pipeline.report.tables import FAMILY_TITLES, GROUP, SPANNER
@@ -31,6 +31,7 @@ class ReportInputs:
     randomization: pd.DataFrame
     participant_flow: pd.DataFrame
     baseline_characteristics: pd.DataFrame
+    adverse_events: pd.DataFrame
     quarantine: pd.DataFrame
     treatment_effects: pd.DataFrame
     effect_tables: Mapping[str, pd.DataFrame]
@@ -103,10 +104,12 @@ def build_trial_report(inputs: ReportInputs) -> str:
         if members:
             families.append({"id": family, "title": title, "outcomes": members})
     baseline_note = tables.baseline_missing_note(inputs.baseline_characteristics)
+    safety_summary = safety.safety_summary(inputs.adverse_events, inputs.participants, inputs.randomization, blinded)
     return _environment().get_template(TEMPLATE).render(
         blinded=blinded, active=active, placebo=placebo, provenance=inputs.provenance,
         summary=table_html(sections.study_summary(inputs.participants, inputs.randomization,
-                                                  inputs.treatment_effects), "study-summary"),
+                                                  inputs.treatment_effects, safety.safety_set_size(safety_summary)),
+                           "study-summary"),
         flow=table_html(tables.flow_display(inputs.participant_flow), "participant-flow"),
         baseline=table_html(tables.baseline_display(inputs.baseline_characteristics), "baseline-characteristics",
                             note=baseline_note),
@@ -121,4 +124,8 @@ def build_trial_report(inputs: ReportInputs) -> str:
                                        tables.sensitivity_notes(active, placebo)),
         model_notes=tables.model_notes(effects),
         forest=png_data_uri(inputs.forest_png), families=families,
+        safety_summary=table_html(safety.safety_summary_display(safety_summary), "adverse-event-summary"),
+        adverse_events=table_html(safety.adverse_event_listing(inputs.adverse_events, inputs.randomization,
+                                                               blinded), "adverse-event-listing"),
+        adverse_event_count=len(inputs.adverse_events),
     )

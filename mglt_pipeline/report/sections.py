@@ -28,8 +28,11 @@ def arm_names(blinded: bool) -> tuple[str, str]:
 
 
 def study_summary(participants: pd.DataFrame, randomization: pd.DataFrame,
-                  treatment_effects: pd.DataFrame) -> pd.DataFrame:
-    """Key figures of the trial: enrolment, randomization by arm, status, outcomes improved."""
+                  treatment_effects: pd.DataFrame, safety_set: int) -> pd.DataFrame:
+    """Key figures of the trial: enrolment, randomization by arm, safety set, status, outcomes improved.
+
+    ``safety_set`` is the size of the SAP's safety set (dosed participants), as the safety table counts it.
+    """
     blinded = is_blinded(treatment_effects)
     arm = randomization["arm_code"] if blinded else randomization["arm"].fillna(randomization["arm_code"])
     rows = [("Participants enrolled", fmt_count(len(participants))),
@@ -37,6 +40,7 @@ def study_summary(participants: pd.DataFrame, randomization: pd.DataFrame,
             ("Randomized", fmt_count(len(randomization)))]
     rows += [(f"Randomized to {name}", fmt_count(n)) for name, n in arm.value_counts().sort_index().items()]
     rows.append(("Dosed (Study Day 1 recorded)", fmt_count(participants["first_dose_on"].notna().sum())))
+    rows.append(("Safety set (dosed participants)", fmt_count(safety_set)))
     rows += [(f"Status: {status.replace('_', ' ')}", fmt_count(n))
              for status, n in participants["status"].value_counts().sort_index().items()]
     improved = treatment_effects.loc[treatment_effects["improved"].fillna(False).astype(bool), "outcome"]
