@@ -49,9 +49,16 @@ def warehouse(tmp_path_factory):
     checks = result.get_asset_check_evaluations()
     assert len(checks) == len(CHECKS) and all(c.passed for c in checks)
     with duckdb.connect(str(root / WAREHOUSE_FILE), read_only=True) as con:
-        yield {t: con.sql(f"select * from main.{t}").df() for t in (
+        tables = {t: con.sql(f"select * from main.{t}").df() for t in (
             "oura_nightly", "diary_daily", "outcome_windows", "analysis_dataset",
             "baseline_characteristics", "participant_flow", "adverse_events")}
+    row_counts = {e.asset_key.to_user_string(): e.materialization.metadata["dagster/row_count"].value
+                  for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() in tables}
+    yield {**tables, "row_counts": row_counts}
+
+
+def test_row_count_metadata_is_the_stored_table_length(warehouse):
+    assert warehouse["row_counts"] == {t: len(warehouse[t]) for t in warehouse if t != "row_counts"}
 
 
 def test_analysis_dataset_in_the_warehouse(warehouse):

@@ -1,4 +1,5 @@
-"""End to end: the ingest assets and checks on a small trial, with the real DuckDB IO manager."""
+"""End to end: the ingest assets and checks on a small simulated trial and on a hand-made one,
+with the real DuckDB IO manager."""
 from __future__ import annotations
 
 import csv
@@ -11,6 +12,7 @@ import pytest
 
 from mglt_pipeline.defs import ingest
 from mglt_pipeline.resources import build_resources
+from mglt_pipeline.simulate import simulate_trial
 from mglt_pipeline.validation.quarantine import QUARANTINE_COLUMNS
 from mglt_pipeline_tests.ingest_fixtures import write_small_trial
 
@@ -38,21 +40,20 @@ def expected_counts(raw: Path) -> dict[str, int]:
     return counts
 
 
-def _trial(root: Path) -> None:
-    try:
-        from mglt_pipeline.simulate import simulate_trial
-    except ImportError:
-        write_small_trial(root)
-        return
+def _write_trial(kind: str, root: Path) -> dict[str, int] | None:
+    """The raw files of a trial; for the hand-made one also its clean counts, worked out by hand."""
+    if kind == "handmade":
+        return write_small_trial(root)
     simulate_trial(root, participants=4, seed=7)
+    return None
 
 
-@pytest.fixture(scope="module")
-def materialized(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trial")
-    _trial(root)
-    if not (root / "raw" / "participants.csv").exists():
-        pytest.skip("the simulator wrote no raw/ folder under the data root")
+@pytest.fixture(scope="module", params=["simulated", "handmade"])
+def materialized(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(request.param)
+    by_hand = _write_trial(request.param, root)
+    if by_hand is not None:
+        assert expected_counts(root / "raw") == by_hand
     result = dg.materialize([*ingest.ASSETS, *ingest.CHECKS], resources=build_resources(root),
                             raise_on_error=False)
     return root, result

@@ -20,7 +20,7 @@ def test_source_files_ignores_files_being_written_and_sorts_by_name(tmp_path):
 
 def test_csv_with_bom_and_crlf_keeps_cells_as_text(tmp_path):
     path = write(tmp_path / "x.csv", "\ufeffid,code,score\r\n007,A,\r\n008,B,3.50\r\n")
-    frame = read_csv_text(path)
+    frame = read_csv_text(path).frame
     assert list(frame.columns) == ["id", "code", "score", "_row"]
     assert frame["id"].tolist() == ["007", "008"]
     assert frame["score"].isna().tolist() == [True, False] and frame.loc[1, "score"] == "3.50"
@@ -64,6 +64,14 @@ def test_utc_times_and_offset_of_bedtime_end():
     assert out["bedtime_end_utc"][0] == pd.Timestamp("2025-03-09 11:15:00")
     assert out["utc_offset_min"].tolist() == [-240, 330]
     assert pd.isna(out["bedtime_start_utc"][1])
+
+
+def test_utc_offset_is_missing_without_bedtime_end():
+    periods = pd.DataFrame({"bedtime_start": ["2025-03-09T01:00:00Z", None],
+                            "bedtime_end": ["2025-03-09T07:00:00Z", None]})
+    out = add_utc_times(periods)
+    assert out["utc_offset_min"][0] == 0  # Z is UTC itself
+    assert pd.isna(out["utc_offset_min"][1]) and pd.isna(out["bedtime_end_utc"][1])
 
 
 def test_export_to_items_one_row_per_item_with_visit():

@@ -76,6 +76,35 @@ def test_impossible_date_and_missing_required_column(tmp_path):
     assert (result.rows_read, result.rows_clean, result.rows_quarantined) == (3, 1, 2)
 
 
+def test_a_line_with_more_cells_than_the_header_is_quarantined_alone(tmp_path):
+    # Line 2's adverse event "nausea, mild" is not quoted: 11 cells under a 10-column header.
+    write(tmp_path / "raw/diary/a.csv", csv_text(DIARY_HEADER, [
+        "P001,2025-03-01,5,5,5,5,5,5,yes,", "P001,2025-03-02,4,5,5,5,5,5,yes,nausea, mild",
+        "P002,2025-03-01,6,5,5,5,5,5,no,"]))
+    write(tmp_path / "raw/diary/b.csv", csv_text(DIARY_HEADER, ['P003,2025-03-01,5,5,5,5,5,5,yes,"open quote']))
+    result = read_diary(tmp_path / "raw", tmp_path, KNOWN)
+    assert entry(result, file="raw/diary/a.csv") == [{
+        "source": "diary", "file": "raw/diary/a.csv", "row": "2", "field": None, "value": None,
+        "rule": "the line has 11 cells where the header has 10, so its cells cannot be matched to columns"}]
+    assert dict(zip(result.clean["participant_id"], result.clean["energy"])) == {"P001": 5.0, "P002": 6.0}
+    assert (result.rows_read, result.rows_clean, result.rows_quarantined, result.rows_superseded) == (3, 2, 1, 0)
+    unreadable = entry(result, file="raw/diary/b.csv")  # a quote never closed: the file cannot be split
+    assert len(unreadable) == 1 and pd.isna(unreadable[0]["row"])
+
+
+def test_raw_folder_linked_from_another_disk(tmp_path):
+    elsewhere = tmp_path / "mounted"
+    write(elsewhere / "diary/a.csv", csv_text(DIARY_HEADER, ["P001,2025-03-01,5,5,5,5,5,5,yes,"]))
+    write(elsewhere / "oura/P001/daily_readiness.json", collection([daily_record("r1", "2025-03-01", 80, {})]))
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "raw").symlink_to(elsewhere, target_is_directory=True)
+    diary = read_diary(root / "raw", root, KNOWN)
+    assert diary.files == ["raw/diary/a.csv"] and diary.clean["source_file"].tolist() == ["raw/diary/a.csv"]
+    readiness = read_oura(root / "raw", root, KNOWN)["oura_daily_readiness"]
+    assert readiness.clean["source_file"].tolist() == ["raw/oura/P001/daily_readiness.json"]
+
+
 def test_bom_crlf_accepted_and_email_column_dropped_with_log(tmp_path, caplog):
     header = PARTICIPANTS_HEADER + ",email,full_name"
     rows = [r + ",someone@example.org,Jane Doe" for r in PARTICIPANTS_ROWS]

@@ -2,7 +2,8 @@
 
 Study Day 1 is ``first_dose_on``; the day before is Day -1 and there is no Day 0 (the CDISC
 ``--DY`` convention, as admiral's ``derive_vars_dy``). Nightly and daily data fall into the SAP's
-analysis windows by their study day; questionnaire events map one to one onto the same visits.
+analysis windows by their study day; questionnaire events are mapped onto the same visits at
+ingest (``sources.redcap.VISITS``).
 """
 from __future__ import annotations
 
@@ -33,14 +34,6 @@ FINAL_VISIT = "week_3"
 VISIT_NUM: dict[str, int] = {w.visit: w.visit_num for w in VISIT_WINDOWS}
 POST_BASELINE_VISITS: tuple[str, ...] = tuple(w.visit for w in VISIT_WINDOWS if w.visit != BASELINE)
 TREATMENT_DAYS: tuple[int, int] = (1, 21)
-
-# REDCap events of the contract and the visit each one is (SAP).
-EVENT_VISITS: dict[str, str] = {
-    "baseline_arm_1": "baseline",
-    "day_7_arm_1": "week_1",
-    "day_14_arm_1": "week_2",
-    "day_21_arm_1": "week_3",
-}
 
 
 def derive_study_day(date, first_dose_on):

@@ -46,7 +46,7 @@ def _preview(frame: pd.DataFrame, rows: int = PREVIEW_ROWS) -> dg.MetadataValue:
 
 def _output(frame: pd.DataFrame, **metadata) -> dg.Output:
     """The table with its row count and a Markdown preview as materialization metadata."""
-    return dg.Output(frame, metadata={"row_count": dg.MetadataValue.int(len(frame)),
+    return dg.Output(frame, metadata={"dagster/row_count": dg.MetadataValue.int(len(frame)),
                                       "preview": _preview(frame), **metadata})
 
 

@@ -98,7 +98,8 @@ def records_frame(kind: OuraDocumentKind, records: list[dict], participants: lis
 
 
 def add_utc_times(periods: pd.DataFrame) -> pd.DataFrame:
-    """Bedtimes as naive UTC timestamps, and the UTC offset (minutes) of ``bedtime_end``."""
+    """Bedtimes as naive UTC timestamps, and the UTC offset (minutes) of ``bedtime_end`` (missing
+    when ``bedtime_end`` is)."""
     periods = periods.copy()
     for name in ("bedtime_start", "bedtime_end"):
         stamps = pd.to_datetime(periods[name], format="ISO8601", utc=True, errors="coerce")
@@ -106,18 +107,21 @@ def add_utc_times(periods: pd.DataFrame) -> pd.DataFrame:
     parts = periods["bedtime_end"].astype("string").str.extract(r"(Z|([+-])(\d{2}):(\d{2}))$")
     sign = np.where((parts[1] == "-").fillna(False).to_numpy(dtype=bool), -1, 1)
     minutes = parts[2].astype(float) * 60 + parts[3].astype(float)
-    minutes = minutes.where(parts[0] != "Z", 0.0)
+    minutes = minutes.mask((parts[0] == "Z").fillna(False).to_numpy(dtype=bool), 0.0)
     periods["utc_offset_min"] = pd.array(sign * minutes, dtype="Int64")
     return periods
 
 
-def _read_kind(kind: OuraDocumentKind, folders: list[Path], root: Path, known: pd.Series
+def _read_kind(kind: OuraDocumentKind, folders: list[Path], oura_dir: str, known: pd.Series
                ) -> Ingested:
-    """Every file of one document kind, parsed once, validated once, superseded by record id."""
+    """Every file of one document kind, parsed once, validated once, superseded by record id.
+
+    ``oura_dir`` is the folder holding ``folders`` relative to the data root (resolved once, not
+    per file: thousands of files per run)."""
     records, participants, files, counts, entries, read = [], [], [], [], [], []
     for folder in folders:
         for path in source_files(folder, f"{kind.file_prefix}*.json"):
-            file = relative_path(path, root)
+            file = f"{oura_dir}/{folder.name}/{path.name}"
             read.append(file)
             try:
                 batch = collection_records(path)
@@ -149,4 +153,5 @@ def read_oura(raw_dir: Path, root: Path, known: pd.Series) -> dict[str, Ingested
     base = Path(raw_dir) / "oura"
     folders = sorted((p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")),
                      key=lambda p: p.name) if base.is_dir() else []
-    return {kind.table: _read_kind(kind, folders, root, known) for kind in DOCUMENT_KINDS}
+    oura_dir = relative_path(base, root)
+    return {kind.table: _read_kind(kind, folders, oura_dir, known) for kind in DOCUMENT_KINDS}

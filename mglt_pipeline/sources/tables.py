@@ -19,8 +19,14 @@ from mglt_pipeline.validation.quarantine import (
 
 
 def relative_path(path: Path, root: Path) -> str:
-    """A raw file's path as the quarantine and ``source_file`` show it: relative to the data root."""
-    return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    """A raw file's path as the quarantine and ``source_file`` show it: relative to the data root.
+
+    Taken as written when the path lies under the root (so a ``raw/`` that is a symbolic link to
+    another disk still reads ``raw/...``); resolved only for a path written another way."""
+    try:
+        return Path(path).relative_to(Path(root)).as_posix()
+    except ValueError:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
 
 
 def required_columns(schema: pa.DataFrameSchema) -> list[str]:
@@ -45,18 +51,19 @@ def missing_file(source: str, file: str) -> pd.DataFrame:
 
 
 def read_csv_files(files: list[Path], root: Path, source: str, required: list[str]
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[str]]]:
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, int, dict[str, list[str]]]:
     """The rows of every usable file as text (with ``source_file`` and ``_row``), the entries of
-    the files that could not be used, and the identifier columns dropped per file."""
-    frames, entries, dropped = [], [], {}
+    the files that could not be used and of the lines with more cells than their header, the
+    number of such lines, and the identifier columns dropped per file."""
+    frames, entries, misshapen, dropped = [], [], 0, {}
     for path in files:
         file = relative_path(path, root)
         try:
-            frame = read_csv_text(path)
+            text = read_csv_text(path)
         except UnreadableFile as error:
             entries.append(file_entry(source, file, "", "", str(error)))
             continue
-        frame, identifiers = drop_identifiers(frame, file)
+        frame, identifiers = drop_identifiers(text.frame, file)
         if identifiers:
             dropped[file] = identifiers
         missing = [c for c in required if c not in frame.columns]
@@ -64,10 +71,16 @@ def read_csv_files(files: list[Path], root: Path, source: str, required: list[st
             entries.extend(file_entry(source, file, c, "", f"the file lacks the required column {c}")
                            for c in missing)
             continue
+        n_columns = len(text.frame.columns) - 1  # without _row
+        entries.extend({"source": source, "file": file, "row": str(line), "field": None, "value": None,
+                        "rule": f"the line has {len(cells)} cells where the header has {n_columns}, "
+                                "so its cells cannot be matched to columns"}
+                       for line, cells in text.misshapen)
+        misshapen += len(text.misshapen)
         frame[SOURCE_FILE] = file
         frames.append(frame)
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*required, SOURCE_FILE, ROW])
-    return rows, quarantine_frame(entries), dropped
+    return rows, quarantine_frame(entries), misshapen, dropped
 
 
 def ingest_csv(files: list[Path], root: Path, source: str, schema: pa.DataFrameSchema,
@@ -80,9 +93,10 @@ def ingest_csv(files: list[Path], root: Path, source: str, schema: pa.DataFrameS
     """
     if known is not None:
         schema = with_known_participants(schema, known, participant_column)
-    rows, file_entries, dropped = read_csv_files(files, root, source, required_columns(schema))
+    rows, file_entries, misshapen, dropped = read_csv_files(files, root, source, required_columns(schema))
     valid, row_entries, quarantined = validate_rows(rows, schema, source)
     clean, superseded = supersede(valid, key)
     return Ingested(clean=clean, quarantine=concat_quarantine([file_entries, row_entries]),
-                    rows_read=len(rows), rows_quarantined=quarantined, rows_superseded=superseded,
+                    rows_read=len(rows) + misshapen, rows_quarantined=quarantined + misshapen,
+                    rows_superseded=superseded,
                     files=[relative_path(p, root) for p in files], dropped_identifiers=dropped)
