@@ -6,13 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats as scipy_stats
 from numpy.testing import assert_allclose
 from statsmodels.stats.multitest import multipletests
 
 from mglt_pipeline.effects.effect_size import hedges_g
 from mglt_pipeline.effects.multiplicity import benjamini_hochberg, improved
 from mglt_pipeline.effects.primary import (
-    VISITS, ArmLabels, arm_labels, design_matrix, fit_primary, model_rows,
+    VISITS, ArmLabels, arm_labels, design_matrix, fit_primary, model_rows, t_estimate,
 )
 from mglt_pipeline.effects.sensitivity import ancova_completers
 from mglt_pipeline.effects.simulate import simulate_analysis_dataset
@@ -108,6 +109,20 @@ def test_week_3_contrast_is_arm_plus_week_3_by_arm():
     assert_allclose(model.contrast("week_1").estimate, fit.beta[4], rtol=1e-12)
 
 
+def test_without_satterthwaite_df_the_normal_approximation_is_named_as_the_report_names_it():
+    from mglt_pipeline.report.tables import DF_METHODS
+
+    # estimate 2, SE 1: z = 2, two-sided p = 2 (1 - Phi(2)) = 0.0455003; CI 2 -/+ 1.959964 (R: pnorm, qnorm)
+    normal = t_estimate(2.0, 1.0, float("nan"))
+    assert normal.df_method == "normal" and DF_METHODS[normal.df_method] == "normal approximation"
+    assert np.isnan(normal.df)
+    assert_allclose([normal.ci_low, normal.ci_high, normal.p_value], [0.0400360, 3.9599640, 0.0455003], atol=1e-6)
+    # with df = 10: t(0.975, 10) = 2.228139, p = 0.0733880 (two-sided; R: qt, pt)
+    t = t_estimate(2.0, 1.0, 10.0)
+    assert t.df_method == "satterthwaite" and DF_METHODS[t.df_method] == "Satterthwaite"
+    assert_allclose([t.ci_low, t.ci_high, t.p_value], [-0.228139, 4.228139, 0.0733880], atol=1e-6)
+
+
 def test_fit_equals_statsmodels_mixedlm_reml():
     rows = simulate_analysis_dataset(effect_by_visit=(0.5, 1.0, 2.0), seed=7)
     data = model_rows(rows, UNBLINDED)
@@ -157,6 +172,21 @@ def test_hedges_g_by_hand():
     assert_allclose([g.g, g.ci_low, g.ci_high], [1.6 / np.sqrt(8.5), 0.8 / np.sqrt(8.5), 2.4 / np.sqrt(8.5)])
 
 
+def test_hedges_g_of_the_week_3_row_scales_its_estimate_by_the_fas_baselines():
+    rows = simulate_analysis_dataset(effect_by_visit=(0, 0, 4.0), seed=10, missing_rate=0.5)
+    week_3 = effect_table(rows, "simulated_outcome", UNBLINDED).iloc[2]
+    fas = rows.loc[rows["fas"]].drop_duplicates("participant_id")
+    assert fas["participant_id"].nunique() < rows["participant_id"].nunique()  # some fall out of the FAS
+    active, placebo = (fas.loc[fas["arm"] == arm, "base"].to_numpy() for arm in ("MgT", "placebo"))
+    n1, n2 = len(active), len(placebo)
+    pooled_sd = np.sqrt(((n1 - 1) * active.var(ddof=1) + (n2 - 1) * placebo.var(ddof=1)) / (n1 + n2 - 2))
+    j = 1.0 - 3.0 / (4.0 * (n1 + n2) - 9.0)
+    assert (week_3["n_active"], week_3["n_placebo"]) == (n1, n2)
+    assert_allclose([week_3["hedges_g"], week_3["hedges_g_ci_low"], week_3["hedges_g_ci_high"]],
+                    np.array([week_3["estimate"], week_3["ci_low"], week_3["ci_high"]]) * j / pooled_sd,
+                    rtol=1e-12)
+
+
 def test_benjamini_hochberg_by_hand_and_against_statsmodels():
     p = np.array([0.01, 0.04, 0.03, 0.20])
     # sorted 0.01, 0.03, 0.04, 0.20 -> x4/1, x4/2, x4/3, x4/4 = 0.04, 0.06, 0.0533, 0.20 -> running min from the top
@@ -187,6 +217,9 @@ def test_ancova_completers_hc3_by_hand():
     hc3 = bread @ (X.T * (e / (1 - h)) ** 2) @ X @ bread  # MacKinnon & White (1985)
     assert ancova.n == len(done)
     assert_allclose([ancova.estimate, ancova.se], [beta[2], np.sqrt(hc3[2, 2])], rtol=1e-10)
+    # t with the residual df n - 3, as lmtest::coeftest(fit, vcovHC(fit, "HC3")) tests it
+    t = beta[2] / np.sqrt(hc3[2, 2])
+    assert_allclose(ancova.p_value, 2.0 * scipy_stats.t.sf(abs(t), len(done) - 3), rtol=1e-10)
 
 
 def test_per_protocol_model_uses_pp_rows_only():

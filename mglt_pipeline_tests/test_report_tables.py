@@ -104,6 +104,12 @@ def test_sensitivity_table_sets_primary_pp_and_ancova_side_by_side(page, cells):
     assert rows[first.id][1:] == ["1.13 (0.40)", "<0.001", "1.20 (0.45)", "<0.001", "0.90 (0.50)", "0.070"]
 
 
+def test_forest_plot_caption_names_what_it_plots(page):
+    """The forest plot (``effects.plots.forest_plot_png``) shows Hedges' g, not raw differences."""
+    caption = visible_text(page.split('id="forest"')[1].split("</figure>")[0])
+    assert "Hedges' g at week 3, B minus A" in " ".join(caption.split())
+
+
 @pytest.mark.parametrize("blinded", [True, False])
 def test_no_missing_value_marker_anywhere_on_the_page(blinded):
     page = build_trial_report(report_inputs(blinded=blinded, simulated=not blinded))

@@ -77,6 +77,7 @@ def webserver(tmp_path_factory):
     log = root / "webserver.log"
     port = free_port()
     env = dict(os.environ, MGLT_DATA_DIR=str(root), DAGSTER_HOME=str(home))
+    env.pop("MGLT_SCHEDULE_TZ", None)  # the schedule's default time zone is asserted below
     command = [str(Path(sys.executable).with_name("dagster-webserver")), "-w", "workspace.yaml",
                "-h", "127.0.0.1", "-p", str(port)]
     with open(log, "w") as out:

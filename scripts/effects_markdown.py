@@ -2,10 +2,11 @@
 
     python scripts/effects_markdown.py DATA_ROOT > table.md
 
+Numbers are written as the trial report writes them (``mglt_pipeline.report.formatting``).
 Reads ``treatment_effects`` from ``DATA_ROOT/warehouse.duckdb``; one row per outcome in registry
-order: estimate (active minus placebo at week_3) with 95% CI, Satterthwaite df, raw and
-Benjamini-Hochberg p, Hedges' g, and whether the outcome improved; for a simulated trial
-(``DATA_ROOT/truth.json`` present) also the planted week_3 effect.
+order: estimate (active minus placebo at week_3) with 95% CI, df (Satterthwaite; ``n/a`` under the
+normal approximation), raw and Benjamini-Hochberg p, Hedges' g, and whether the outcome improved;
+for a simulated trial (``DATA_ROOT/truth.json`` present) also the planted week_3 effect.
 """
 from __future__ import annotations
 
@@ -16,10 +17,7 @@ from pathlib import Path
 import duckdb
 
 from mglt_pipeline.registry import OUTCOMES_BY_ID
-
-
-def _p(value: float) -> str:
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
+from mglt_pipeline.report.formatting import fmt_ci, fmt_number, fmt_p
 
 
 def effects_markdown(data_root: Path) -> str:
@@ -32,11 +30,11 @@ def effects_markdown(data_root: Path) -> str:
     for row in table.itertuples():
         label = OUTCOMES_BY_ID[row.outcome].label
         if not row.converged:
-            line = f"| {label} | {row.family} | {row.better} | not fitted: {row.message} | | | | | |"
+            line = f"| {label} | {row.family} | {row.better} | {row.message} | | | | | |"
         else:
-            line = (f"| {label} | {row.family} | {row.better} | {row.estimate:.2f} ({row.ci_low:.2f} to "
-                    f"{row.ci_high:.2f}) | {row.df:.0f} | {_p(row.p_value)} | {_p(row.p_adj)} | "
-                    f"{row.hedges_g:.2f} | {'yes' if row.improved else 'no'} |")
+            line = (f"| {label} | {row.family} | {row.better} | {fmt_number(row.estimate)} "
+                    f"({fmt_ci(row.ci_low, row.ci_high)}) | {fmt_number(row.df, 0)} | {fmt_p(row.p_value)} | "
+                    f"{fmt_p(row.p_adj)} | {fmt_number(row.hedges_g)} | {'yes' if row.improved else 'no'} |")
         lines.append(line + (f" {planted[row.outcome]:g} |" if planted else ""))
     return "\n".join(lines)
 

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from mglt_pipeline.effects.primary import BLINDED_ARMS, UNBLINDED_ARMS  # noqa: E402
 from mglt_pipeline.registry import FAMILIES, OUTCOMES_BY_ID  # noqa: E402
 
 COLOURS = {"placebo": "#7f7f7f", "active": "#1f77b4"}
@@ -44,8 +45,9 @@ def _drawn_once(name: str, title: str, plotted: pd.DataFrame, draw: Callable[[],
 
 
 def arm_names(blinded: bool) -> dict[str, str]:
-    """Legend names of the reference and the active arm."""
-    return {"placebo": "A", "active": "B"} if blinded else {"placebo": "Placebo", "active": "MgT"}
+    """Legend names of the reference and the active arm: the model's labels (A/B while blinded)."""
+    control, active = BLINDED_ARMS if blinded else UNBLINDED_ARMS
+    return {"placebo": control, "active": active}
 
 
 def _png(fig: plt.Figure) -> bytes:

@@ -28,6 +28,9 @@ COLUMNS = ("intercept", "base_c", "visit[week_2]", "visit[week_3]", "arm[active]
            "visit[week_2]:arm[active]", "visit[week_3]:arm[active]")
 UNBLINDED_ARMS = ("placebo", "MgT")
 BLINDED_ARMS = ("A", "B")
+DF_SATTERTHWAITE = "satterthwaite"
+DF_NORMAL = "normal"
+"""``df_method`` values: Satterthwaite t, or the normal approximation when no df is available."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,13 @@ class Estimate:
 
 
 def t_estimate(estimate: float, se: float, df: float) -> Estimate:
-    """CI and p from t with ``df`` (Satterthwaite); the normal ('z') when df is not available."""
+    """CI and p from t with ``df`` (Satterthwaite); the normal approximation when df is not available
+    (SAP "Degrees of freedom": the table says which, in ``df_method``)."""
     if np.isfinite(df) and df > 0:
-        method, quantile = "satterthwaite", special.stdtrit(df, 0.975)
+        method, quantile = DF_SATTERTHWAITE, special.stdtrit(df, 0.975)
         p = 2.0 * special.stdtr(df, -abs(estimate / se)) if se > 0 else float("nan")
     else:
-        method, df, quantile = "z", float("nan"), special.ndtri(0.975)
+        method, df, quantile = DF_NORMAL, float("nan"), special.ndtri(0.975)
         p = 2.0 * special.ndtr(-abs(estimate / se)) if se > 0 else float("nan")
     half = float(quantile) * se
     return Estimate(estimate, se, df, method, estimate - half, estimate + half, float(p))
@@ -106,7 +110,7 @@ class PrimaryModel:
     def _estimate(self, L: np.ndarray) -> Estimate:
         if self.fit is None:
             nan = float("nan")
-            return Estimate(nan, nan, nan, "satterthwaite", nan, nan, nan)
+            return Estimate(nan, nan, nan, DF_SATTERTHWAITE, nan, nan, nan)
         return t_estimate(*self.fit.contrast(L))
 
 

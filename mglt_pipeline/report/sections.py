@@ -9,12 +9,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from mglt_pipeline.effects.primary import BLINDED_ARMS, UNBLINDED_ARMS
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.report.formatting import fmt_ci, fmt_count, fmt_number, fmt_p, is_missing
 from mglt_pipeline.report.tables import PLAIN_CONVERGENCE, outcome_label
-
-BLINDED_ARMS = ("B", "A")
-UNBLINDED_ARMS = ("MgT", "placebo")
 
 
 def is_blinded(treatment_effects: pd.DataFrame) -> bool:
@@ -23,8 +21,9 @@ def is_blinded(treatment_effects: pd.DataFrame) -> bool:
 
 
 def arm_names(blinded: bool) -> tuple[str, str]:
-    """(active, placebo) as the report names them: ``B``/``A`` while blinded."""
-    return BLINDED_ARMS if blinded else UNBLINDED_ARMS
+    """(active, placebo) as the report names them: ``B``/``A`` while blinded (the model's labels)."""
+    control, active = BLINDED_ARMS if blinded else UNBLINDED_ARMS
+    return active, control
 
 
 def study_summary(participants: pd.DataFrame, randomization: pd.DataFrame,
