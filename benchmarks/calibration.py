@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from mglt_pipeline.effects.primary import FINAL_VISIT, arm_labels, fit_primary
+from mglt_pipeline.effects.primary import arm_labels, fit_primary
+from mglt_pipeline.visits import FINAL_VISIT
 from mglt_pipeline.effects.simulate import simulate_analysis_dataset
 
 

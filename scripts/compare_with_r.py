@@ -37,7 +37,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from mglt_pipeline.effects.primary import FINAL_VISIT, ArmLabels, arm_labels
+from mglt_pipeline.effects.primary import ArmLabels, arm_labels
+from mglt_pipeline.visits import FINAL_VISIT
 from mglt_pipeline.effects.simulate import simulate_trial
 from mglt_pipeline.effects.tables import effect_table
 from mglt_pipeline.registry import OUTCOMES

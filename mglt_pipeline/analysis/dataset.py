@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mglt_pipeline.analysis.study_days import BASELINE, POST_BASELINE_VISITS, VISIT_NUM
+from mglt_pipeline.visits import BASELINE, POST_BASELINE_VISITS, VISIT_NUM
 from mglt_pipeline.registry import OUTCOMES
 
 COLUMNS = ["participant_id", "arm", "outcome", "visit", "visit_num", "aval", "base", "chg", "fas", "pp"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mglt_pipeline.analysis.study_days import TREATMENT_DAYS, add_study_day_and_visit
+from mglt_pipeline.analysis.study_days import add_study_day_and_visit
+from mglt_pipeline.visits import TREATMENT_DAYS
 from mglt_pipeline.registry import outcomes_from
 
 SOURCE = "diary_daily"

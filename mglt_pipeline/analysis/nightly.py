@@ -18,10 +18,10 @@ import pandas as pd
 
 from mglt_pipeline.analysis.study_days import add_study_day_and_visit
 from mglt_pipeline.registry import Outcome, outcomes_from
+from mglt_pipeline.sources.oura import NO_HEART_RATE
 
 SOURCE = "oura_nightly"
 MAIN_SLEEP_TYPE = "long_sleep"
-NO_HEART_RATE = 255
 KEY = ["participant_id", "day"]
 DOCUMENTS = ("daily_sleep", "main_sleep", "daily_activity", "daily_readiness")
 

@@ -2,38 +2,17 @@
 
 Study Day 1 is ``first_dose_on``; the day before is Day -1 and there is no Day 0 (the CDISC
 ``--DY`` convention, as admiral's ``derive_vars_dy``). Nightly and daily data fall into the SAP's
-analysis windows by their study day; questionnaire events are mapped onto the same visits at
-ingest (``sources.redcap.VISITS``).
+analysis windows by their study day (``mglt_pipeline.visits``); questionnaire events are mapped onto
+the same visits at ingest.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-
-@dataclass(frozen=True)
-class VisitWindow:
-    """One analysis visit: its name, number and the study days its window covers (inclusive)."""
-
-    visit: str
-    visit_num: int
-    first_day: int
-    last_day: int
+from mglt_pipeline.visits import VISIT_NUM, VISIT_WINDOWS
 
 
-VISIT_WINDOWS: tuple[VisitWindow, ...] = (
-    VisitWindow("baseline", 0, -7, -1),
-    VisitWindow("week_1", 1, 1, 7),
-    VisitWindow("week_2", 2, 8, 14),
-    VisitWindow("week_3", 3, 15, 21),
-)
-BASELINE = "baseline"
-FINAL_VISIT = "week_3"
-VISIT_NUM: dict[str, int] = {w.visit: w.visit_num for w in VISIT_WINDOWS}
-POST_BASELINE_VISITS: tuple[str, ...] = tuple(w.visit for w in VISIT_WINDOWS if w.visit != BASELINE)
-TREATMENT_DAYS: tuple[int, int] = (1, 21)
 
 
 def derive_study_day(date, first_dose_on):

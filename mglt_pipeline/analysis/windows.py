@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from mglt_pipeline.analysis.study_days import VISIT_NUM
+from mglt_pipeline.visits import VISIT_NUM
 from mglt_pipeline.registry import OUTCOMES
 
 MIN_VALID_DAYS = 3

@@ -13,7 +13,7 @@ import pandas as pd
 from mglt_pipeline.analysis.dataset import derive_analysis_dataset, derive_arm_labels, is_blinded
 from mglt_pipeline.analysis.diary import derive_diary_daily, supplement_adherence
 from mglt_pipeline.analysis.nightly import derive_oura_nightly
-from mglt_pipeline.analysis.study_days import POST_BASELINE_VISITS
+from mglt_pipeline.visits import POST_BASELINE_VISITS
 from mglt_pipeline.analysis.tables import (
     adverse_event_summary,
     baseline_markdown,

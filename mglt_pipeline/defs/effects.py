@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from mglt_pipeline.effects.plots import adjusted_means_png, forest_plot_png
-from mglt_pipeline.effects.primary import FINAL_VISIT, arm_labels
+from mglt_pipeline.effects.primary import arm_labels
+from mglt_pipeline.visits import FINAL_VISIT
 from mglt_pipeline.effects.tables import effect_table, treatment_effects_table
 from mglt_pipeline.registry import OUTCOMES, Outcome
 from mglt_pipeline.resources import DataRoot

@@ -20,9 +20,9 @@ import pandas as pd
 from scipy import special, stats
 
 from mglt_pipeline.effects.reml import FitError, RandomInterceptFit, fit_random_intercept
+from mglt_pipeline.visits import FINAL_VISIT
+from mglt_pipeline.visits import POST_BASELINE_VISITS as VISITS
 
-VISITS = ("week_1", "week_2", "week_3")
-FINAL_VISIT = "week_3"
 MODEL = "LMM (REML): aval ~ base_c + C(visit) + arm + C(visit):arm + (1 | participant_id)"
 COLUMNS = ("intercept", "base_c", "visit[week_2]", "visit[week_3]", "arm[active]",
            "visit[week_2]:arm[active]", "visit[week_3]:arm[active]")

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from mglt_pipeline.effects.primary import FINAL_VISIT, ArmLabels, model_rows
+from mglt_pipeline.effects.primary import ArmLabels, model_rows
+from mglt_pipeline.visits import FINAL_VISIT
 
 
 @dataclass(frozen=True)

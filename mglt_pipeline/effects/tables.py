@@ -16,7 +16,9 @@ import pandas as pd
 
 from mglt_pipeline.effects.effect_size import hedges_g
 from mglt_pipeline.effects.multiplicity import adjust_within_families, improved
-from mglt_pipeline.effects.primary import FINAL_VISIT, MODEL, VISITS, ArmLabels, PrimaryModel, fit_primary
+from mglt_pipeline.effects.primary import MODEL, ArmLabels, PrimaryModel, fit_primary
+from mglt_pipeline.visits import FINAL_VISIT
+from mglt_pipeline.visits import POST_BASELINE_VISITS as VISITS
 from mglt_pipeline.effects.sensitivity import ancova_completers
 from mglt_pipeline.registry import OUTCOMES, OUTCOMES_BY_ID
 

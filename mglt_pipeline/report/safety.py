@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mglt_pipeline.analysis.dataset import derive_arm_labels
-from mglt_pipeline.analysis.study_days import TREATMENT_DAYS
+from mglt_pipeline.visits import TREATMENT_DAYS
 from mglt_pipeline.analysis.tables import NOT_RANDOMIZED, TOTAL, adverse_event_summary
 from mglt_pipeline.report.formatting import MISSING, fmt_count, is_missing
 

@@ -12,14 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mglt_pipeline.scoring.instruments import INSTRUMENTS
 from mglt_pipeline.sources.files import source_files
 from mglt_pipeline.sources.tables import as_table, ingest_csv
 from mglt_pipeline.validation.quarantine import Ingested
 from mglt_pipeline.validation.schemas import QuestionnaireItems, RedcapExport
+from mglt_pipeline.visits import REDCAP_EVENT_VISITS
 
-INSTRUMENT_ITEMS = {"isi": 7, "lseq": 10, "rsq": 9, "poms": 65}
-VISITS = {"baseline_arm_1": ("baseline", 0), "day_7_arm_1": ("week_1", 1),
-          "day_14_arm_1": ("week_2", 2), "day_21_arm_1": ("week_3", 3)}
 ITEM_COLUMNS = ["participant_id", "event", "visit", "visit_num", "instrument", "item", "value",
                 "completed_at", "complete_status", "source_file"]
 NOT_COMPLETED = "[not completed]"
@@ -48,10 +47,9 @@ def _instrument_items(export: pd.DataFrame, instrument: str, n_items: int) -> pd
 def export_to_items(export: pd.DataFrame) -> pd.DataFrame:
     """Validated wide REDCap rows to ``questionnaire_items`` (docs/TABLES.md), with the visit of
     each event (baseline, week_1..3 after Days 7, 14, 21)."""
-    items = pd.concat([_instrument_items(export, name, n) for name, n in INSTRUMENT_ITEMS.items()],
-                      ignore_index=True)
-    items["visit"] = items["event"].map({e: v for e, (v, _) in VISITS.items()})
-    items["visit_num"] = items["event"].map({e: n for e, (_, n) in VISITS.items()})
+    items = pd.concat([_instrument_items(export, i.name, i.n_items) for i in INSTRUMENTS], ignore_index=True)
+    items["visit"] = items["event"].map({e: w.visit for e, w in REDCAP_EVENT_VISITS.items()})
+    items["visit_num"] = items["event"].map({e: w.visit_num for e, w in REDCAP_EVENT_VISITS.items()})
     items = items.sort_values(["participant_id", "visit_num", "instrument", "item"], kind="stable")
     return as_table(QuestionnaireItems.validate(items), ITEM_COLUMNS)
 

@@ -13,11 +13,14 @@ import pandera.pandas as pa
 from pandera.engines import pandas_engine
 from pandera.typing import Series
 
+from mglt_pipeline.scoring.instruments import INSTRUMENTS
+from mglt_pipeline.visits import REDCAP_EVENT_VISITS, VISIT_NUM, VISITS
+
 Date = pandas_engine.DateTime
 ISO_DATE = {"to_datetime_kwargs": {"format": "%Y-%m-%d"}}
 PARTICIPANT_ID = r"^[A-Za-z0-9_-]{1,32}$"
 PARTICIPANT_RULE = "is required: 1 to 32 letters, digits, '_' or '-'"
-REDCAP_EVENTS = ("baseline_arm_1", "day_7_arm_1", "day_14_arm_1", "day_21_arm_1")
+REDCAP_EVENTS = tuple(REDCAP_EVENT_VISITS)
 _TIMEZONES = frozenset(available_timezones())
 
 
@@ -135,9 +138,9 @@ class QuestionnaireItems(pa.DataFrameModel):
 
     participant_id: Series[str]
     event: Series[str] = pa.Field(isin=list(REDCAP_EVENTS))
-    visit: Series[str] = pa.Field(isin=["baseline", "week_1", "week_2", "week_3"])
-    visit_num: Series[int] = pa.Field(ge=0, le=3)
-    instrument: Series[str] = pa.Field(isin=["isi", "lseq", "rsq", "poms"])
+    visit: Series[str] = pa.Field(isin=list(VISITS))
+    visit_num: Series[int] = pa.Field(isin=list(VISIT_NUM.values()))
+    instrument: Series[str] = pa.Field(isin=[i.name for i in INSTRUMENTS])
     item: Series[int] = pa.Field(ge=1)
     value: Series[float] = pa.Field(nullable=True)
     completed_at: Series[pd.Timestamp] = pa.Field(nullable=True)
