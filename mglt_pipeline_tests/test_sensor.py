@@ -107,6 +107,21 @@ def test_fingerprint_follows_content_not_time(data_root):
     assert {s: after[s] for s in SOURCES if s != "diary"} == {s: before[s] for s in SOURCES if s != "diary"}
 
 
+def test_unchanged_files_are_not_read_again_but_a_replaced_one_is(data_root):
+    from mglt_pipeline.automation.fingerprint import _digest
+
+    raw = data_root / "raw"
+    before = source_fingerprints(raw)
+    misses = _digest.cache_info().misses
+    assert source_fingerprints(raw) == before
+    assert _digest.cache_info().misses == misses  # every file's digest came from the cache
+    # Same size and the same (old) modification time, other content: as `cp -p` or `rsync -t` leave it.
+    path = raw / "diary" / "diary_2026-01-10.csv"
+    write(path, path.read_text().replace("P01", "P02"), mtime=path.stat().st_mtime)
+    assert source_fingerprints(raw)["diary"] != before["diary"]
+    assert _digest.cache_info().misses == misses + 1
+
+
 def test_new_file_one_run_then_none_then_part_file_none(data_root):
     defs = dg.Definitions(assets=small_graph())
     instance = dg.DagsterInstance.ephemeral()

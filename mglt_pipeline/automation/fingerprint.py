@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import time
+from functools import lru_cache
 from pathlib import Path
+
+from mglt_pipeline.sources.files import is_settled
 
 SETTLE_SECONDS = 5.0
 """A file modified less than this many seconds ago is still being written."""
-
-IN_PROGRESS_SUFFIXES = (".tmp", ".part")
 
 SOURCE_PATTERNS: dict[str, tuple[str, ...]] = {
     "participants": ("participants.csv",),
@@ -30,9 +31,10 @@ SOURCES: tuple[str, ...] = tuple(SOURCE_PATTERNS)
 
 
 def is_in_progress(path: Path, raw_dir: Path) -> bool:
-    """True for a file (or a file in a folder) named ``.*``, or a name ending ``.tmp``/``.part``."""
-    parts = path.relative_to(raw_dir).parts
-    return any(part.startswith(".") for part in parts) or path.name.lower().endswith(IN_PROGRESS_SUFFIXES)
+    """True for a file the ingest ignores as still being written (``sources.files.is_settled``:
+    ``.*``, ``*.tmp``, ``*.part``), or a file inside a folder named ``.*``."""
+    folders = path.relative_to(raw_dir).parent.parts
+    return not is_settled(path) or any(part.startswith(".") for part in folders)
 
 
 def source_files(raw_dir: Path | str, now: float | None = None,
@@ -67,7 +69,20 @@ def unsettled_sources(raw_dir: Path | str, now: float | None = None,
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of the file's bytes."""
+    """SHA-256 of the file's bytes, hashed again only when the file's inode status changed.
+
+    The sensor fingerprints every raw file every 30 s; at thousands of participants re-reading
+    unchanged files would cost seconds a tick. The status-change time (ctime) moves on every write,
+    rename onto the path and ``utime``, and no program can set it back, so a replaced file with an
+    old modification time (``cp -p``, ``rsync -t``) is still hashed again.
+    """
+    stat = path.stat()
+    return _digest(str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+@lru_cache(maxsize=200_000)
+def _digest(path: str, inode: int, size: int, mtime_ns: int, ctime_ns: int) -> str:
+    """SHA-256 of the bytes of ``path`` as it was with this inode status."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
