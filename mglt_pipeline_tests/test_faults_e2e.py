@@ -6,6 +6,8 @@ column never reaches the warehouse; the counts on every clean asset add up.
 """
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 import duckdb
 import pytest
@@ -16,11 +18,25 @@ from mglt_pipeline.simulate import simulate_trial
 from mglt_pipeline.simulate.faults import plant_faults
 
 
+BROKEN_PERIOD = {}
+
+
+def _break_one_stage_identity(root):
+    """One long sleep whose deep sleep gains a minute: deep + light + rem no longer = total (WARN)."""
+    path = sorted((root / "raw" / "oura").glob("*/sleep.json"))[0]
+    document = json.loads(path.read_text())
+    period = next(p for p in document["data"] if p["type"] == "long_sleep")
+    period["deep_sleep_duration"] += 60
+    path.write_text(json.dumps(document))
+    BROKEN_PERIOD["id"] = period["id"]
+
+
 @pytest.fixture(scope="module")
 def faulty_trial(tmp_path_factory):
     root = tmp_path_factory.mktemp("faulty")
     simulate_trial(root, participants=6, seed=11)
     expected = plant_faults(root)
+    _break_one_stage_identity(root)
     raw_before = {p: p.read_bytes() for p in (root / "raw").rglob("*") if p.is_file()}
     result = dg.materialize([*ingest.ASSETS, *ingest.CHECKS], resources=build_resources(root),
                             raise_on_error=False)
@@ -113,3 +129,15 @@ def test_raw_files_are_never_modified(faulty_trial):
     root, _, _, _, raw_before = faulty_trial
     after = {p: p.read_bytes() for p in (root / "raw").rglob("*") if p.is_file()}
     assert after == raw_before
+
+
+def test_sleep_stage_identity_breach_is_a_warning_not_a_rejection(faulty_trial):
+    _, _, result, tables, _ = faulty_trial
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()
+              if e.asset_key.path[-1] == "oura_sleep_periods"}
+    broken = checks["stage_durations_add_up"]
+    assert not broken.passed and broken.severity == dg.AssetCheckSeverity.WARN
+    assert broken.metadata["periods_breaking_rule"].value == 1
+    assert BROKEN_PERIOD["id"] in broken.metadata["examples"].value
+    assert checks["time_in_bed_adds_up"].passed and checks["day_follows_bedtime_end"].passed
+    assert BROKEN_PERIOD["id"] not in set(tables["quarantine"]["row"])

@@ -168,36 +168,49 @@ def quarantine_asset(participants_quarantine: pd.DataFrame, randomization_quaran
     })
 
 
-def _rule_check(name: str, rule, description: str) -> dg.AssetChecksDefinition:
-    """A WARN check on oura_sleep_periods that lists the periods breaking ``rule``."""
-
-    @dg.asset_check(asset="oura_sleep_periods", name=name, description=description)
-    def _check(oura_sleep_periods: pd.DataFrame) -> dg.AssetCheckResult:
-        broken = rule(oura_sleep_periods)
-        return dg.AssetCheckResult(
-            passed=broken.empty, severity=dg.AssetCheckSeverity.WARN,
-            metadata={"periods_checked": len(oura_sleep_periods), "periods_breaking_rule": len(broken),
-                      "examples": dg.MetadataValue.md(broken.head(10).to_markdown(index=False))})
-    return _check
-
-
-def expectations_result(table: str, frame: pd.DataFrame) -> dg.AssetCheckResult:
-    """The table's Great Expectations suite (validation.expectations) as an ERROR check result."""
-    outcomes = run_oura_suite(table, frame)
-    failed = {f"{o.expectation}({o.column})": o.unexpected_count for o in outcomes if not o.success}
-    return dg.AssetCheckResult(asset_key=table, check_name=GX_CHECK, passed=not failed, severity=dg.AssetCheckSeverity.ERROR,
-                               metadata={"expectations": len(outcomes), "failed": dg.MetadataValue.json(failed)})
-
-
+SLEEP_PERIOD_RULES = {
+    "stage_durations_add_up": (oura_rules.stage_sum_mismatches,
+                               "deep + light + rem = total_sleep_duration (INSTRUMENTS.md, Oura)."),
+    "time_in_bed_adds_up": (oura_rules.time_in_bed_mismatches,
+                            "total_sleep_duration + awake_time = time_in_bed (INSTRUMENTS.md, Oura)."),
+    "efficiency_matches_durations": (oura_rules.efficiency_mismatches,
+                                     "efficiency = round-half-up(100 x total / time_in_bed) (INSTRUMENTS.md, Oura)."),
+    "day_follows_bedtime_end": (oura_rules.day_rule_mismatches,
+                                "day = local date of bedtime_end, +1 at or after 18:00 local (DATA_CONTRACT.md)."),
+}
 GX_CHECK = "great_expectations_suite"
-
-
 GX_DESCRIPTIONS = {
     "oura_daily_sleep": "GX suite: ids, days, scores 1..100.",
     "oura_sleep_periods": "GX suite: ids, days, types, heart rates.",
     "oura_daily_activity": "GX suite: ids, days, scores 1..100.",
     "oura_daily_readiness": "GX suite: ids, days, scores 1..100.",
 }
+
+
+@dg.multi_asset_check(
+    name="oura_sleep_period_rules",
+    specs=[dg.AssetCheckSpec(name, asset="oura_sleep_periods", description=text)
+           for name, (_, text) in SLEEP_PERIOD_RULES.items()],
+)
+def sleep_period_rules(oura_sleep_periods: pd.DataFrame):
+    """The identities that hold in real Oura data (WARN): one result per rule, listing the periods
+    that break it; the table is read once for all of them."""
+    for name, (rule, _) in SLEEP_PERIOD_RULES.items():
+        broken = rule(oura_sleep_periods)
+        yield dg.AssetCheckResult(
+            asset_key="oura_sleep_periods", check_name=name, passed=broken.empty,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"periods_checked": len(oura_sleep_periods), "periods_breaking_rule": len(broken),
+                      "examples": dg.MetadataValue.md(broken.head(10).to_markdown(index=False))})
+
+
+def expectations_result(table: str, frame: pd.DataFrame) -> dg.AssetCheckResult:
+    """The table's Great Expectations suite (validation.expectations) as an ERROR check result."""
+    outcomes = run_oura_suite(table, frame)
+    failed = {f"{o.expectation}({o.column})": o.unexpected_count for o in outcomes if not o.success}
+    return dg.AssetCheckResult(asset_key=table, check_name=GX_CHECK, passed=not failed,
+                               severity=dg.AssetCheckSeverity.ERROR,
+                               metadata={"expectations": len(outcomes), "failed": dg.MetadataValue.json(failed)})
 
 
 @dg.multi_asset_check(
@@ -214,17 +227,7 @@ def oura_expectations(oura_daily_sleep: pd.DataFrame, oura_sleep_periods: pd.Dat
         yield expectations_result(table, frame)
 
 
-CHECKS = [
-    _rule_check("stage_durations_add_up", oura_rules.stage_sum_mismatches,
-                "deep + light + rem = total_sleep_duration (INSTRUMENTS.md, Oura)."),
-    _rule_check("time_in_bed_adds_up", oura_rules.time_in_bed_mismatches,
-                "total_sleep_duration + awake_time = time_in_bed (INSTRUMENTS.md, Oura)."),
-    _rule_check("efficiency_matches_durations", oura_rules.efficiency_mismatches,
-                "efficiency = round-half-up(100 x total / time_in_bed) (INSTRUMENTS.md, Oura)."),
-    _rule_check("day_follows_bedtime_end", oura_rules.day_rule_mismatches,
-                "day = local date of bedtime_end, +1 at or after 18:00 local (DATA_CONTRACT.md)."),
-    oura_expectations,
-]
+CHECKS = [sleep_period_rules, oura_expectations]
 
 ASSETS = [*RAW_ASSETS, participants_assets, randomization_assets, oura_assets, redcap_assets,
           diary_assets, quarantine_asset]
