@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from mglt_pipeline.defs.scoring import ASSETS, CHECKS, GROUP, QUESTIONNAIRE_ITEMS
+from mglt_pipeline.defs.scoring import ASSETS, CHECKS, GROUP, QUESTIONNAIRE_ITEMS, score_assets
 from mglt_pipeline.resources import WAREHOUSE_FILE, build_resources
 from mglt_pipeline_tests.scoring_fixtures import poms_answers, sheet, sheets
 
@@ -54,7 +54,8 @@ def test_scores_materialize_into_duckdb(tmp_path):
     poms = read_table(tmp_path, "poms_scores")
     assert poms["poms_tmd"].tolist() == [160.0, 8.0]
 
-    meta = result.asset_materializations_for_node("isi_scores")[0].metadata
+    meta = next(e.materialization.metadata for e in result.get_asset_materialization_events()
+                if e.asset_key == dg.AssetKey("isi_scores"))
     assert meta["dagster/row_count"].value == 3
     assert meta["missing_scores"].value == {"isi_total": 1}
     assert "moderate" in meta["preview"].value
@@ -70,17 +71,16 @@ def test_range_check_warns_on_an_impossible_score(tmp_path):
     def bad_items() -> pd.DataFrame:
         return bad
 
-    isi_asset = next(a for a in ASSETS if a.key == dg.AssetKey("isi_scores"))
-    isi_check = next(c for c in CHECKS if isi_asset.key in {k.asset_key for k in c.check_keys})
-    result = dg.materialize([bad_items, isi_asset, isi_check], resources=build_resources(tmp_path))
-    (evaluation,) = result.get_asset_check_evaluations()
+    result = dg.materialize([bad_items, score_assets], selection=["questionnaire_items", "isi_scores"],
+                            resources=build_resources(tmp_path))
+    (evaluation,) = result.get_asset_check_evaluations()  # only the selected instrument's check
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert evaluation.metadata["out_of_range"].value == {"isi_total": 1}
 
 
 def test_graph_of_the_scoring_room():
-    assert {a.key.to_user_string(): a.group_names_by_key[a.key] for a in ASSETS} == {
+    assert {k.to_user_string(): a.group_names_by_key[k] for a in ASSETS for k in a.keys} == {
         name: GROUP for name in ("isi_scores", "lseq_scores", "rsq_scores", "poms_scores")}
-    assert all(a.asset_deps[a.key] == {QUESTIONNAIRE_ITEMS} for a in ASSETS)
-    assert sorted(k.name for c in CHECKS for k in c.check_keys) == [
+    assert all(a.asset_deps[k] == {QUESTIONNAIRE_ITEMS} for a in ASSETS for k in a.keys)
+    assert sorted(k.name for c in [*ASSETS, *CHECKS] for k in c.check_keys) == [
         "isi_scores_in_range", "lseq_scores_in_range", "poms_scores_in_range", "rsq_scores_in_range"]
