@@ -109,17 +109,21 @@ def _check_specs(source: str) -> list[dg.AssetCheckSpec]:
             for t in SOURCE_TABLES[source]]
 
 
-@dg.multi_asset(name="ingest_participants", outs=_source_outs("participants"), required_resource_keys={"data_root"},
-deps=["raw_participants"],
-                check_specs=_check_specs("participants"))
+def _ingest(source: str, reads_participants: bool = True):
+    """The multi-asset of one source: its clean table(s), its quarantine entries and its checks,
+    from its raw files (and, but for participants.csv itself, the known participants)."""
+    return dg.multi_asset(name=f"ingest_{source}", outs=_source_outs(source), required_resource_keys={"data_root"},
+                          deps=[f"raw_{source}"], check_specs=_check_specs(source),
+                          ins={"participants": dg.AssetIn("participants")} if reads_participants else None)
+
+
+@_ingest("participants", reads_participants=False)
 def participants_assets(context: AssetExecutionContext):
     """participants.csv, direct identifiers dropped at the door."""
     yield from _emit(context, "participants", {"participants": read_participants(*_paths(context))})
 
 
-@dg.multi_asset(name="ingest_randomization", outs=_source_outs("randomization"), required_resource_keys={"data_root"},
-deps=["raw_randomization"],
-                check_specs=_check_specs("randomization"), ins={"participants": dg.AssetIn("participants")})
+@_ingest("randomization")
 def randomization_assets(context: AssetExecutionContext, participants: pd.DataFrame):
     """randomization.csv with the arm names of unblinding.csv (null while blinded)."""
     result, unblinded = read_randomization(*_paths(context), participants["participant_id"])
@@ -127,26 +131,20 @@ def randomization_assets(context: AssetExecutionContext, participants: pd.DataFr
     yield from _emit(context, "randomization", {"randomization": result})
 
 
-@dg.multi_asset(name="ingest_oura", outs=_source_outs("oura"), required_resource_keys={"data_root"},
-deps=["raw_oura"], check_specs=_check_specs("oura"),
-                ins={"participants": dg.AssetIn("participants")})
+@_ingest("oura")
 def oura_assets(context: AssetExecutionContext, participants: pd.DataFrame):
     """The four Oura collections of every participant folder."""
     yield from _emit(context, "oura", read_oura(*_paths(context), participants["participant_id"]))
 
 
-@dg.multi_asset(name="ingest_redcap", outs=_source_outs("redcap"), required_resource_keys={"data_root"},
-deps=["raw_redcap"], check_specs=_check_specs("redcap"),
-                ins={"participants": dg.AssetIn("participants")})
+@_ingest("redcap")
 def redcap_assets(context: AssetExecutionContext, participants: pd.DataFrame):
     """REDCap exports, wide to long: one row per participant, event, instrument and item."""
     result = read_redcap(*_paths(context), participants["participant_id"])
     yield from _emit(context, "redcap", {"questionnaire_items": result})
 
 
-@dg.multi_asset(name="ingest_diary", outs=_source_outs("diary"), required_resource_keys={"data_root"},
-deps=["raw_diary"], check_specs=_check_specs("diary"),
-                ins={"participants": dg.AssetIn("participants")})
+@_ingest("diary")
 def diary_assets(context: AssetExecutionContext, participants: pd.DataFrame):
     """Daily diary exports, one row per participant and date."""
     yield from _emit(context, "diary", {"diary_entries": read_diary(*_paths(context),
