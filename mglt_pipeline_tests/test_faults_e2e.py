@@ -115,7 +115,8 @@ def test_counts_add_up_and_quarantine_checks_fail(faulty_trial):
         if "rows_read" in meta:
             counted += 1
             assert meta["rows_read"].value == (meta["rows_clean"].value + meta["rows_quarantined"].value
-                                               + meta["rows_superseded"].value)
+                                               + meta["rows_superseded"].value
+                                               + meta["rows_set_aside"].value)
     assert counted == 8
     failing = {e.asset_key.path[-1] for e in result.get_asset_check_evaluations()
                if e.check_name == ingest.NO_QUARANTINED_ROWS and not e.passed}

@@ -78,7 +78,8 @@ def test_metadata_counts_add_up_and_checks_pass(materialized):
         meta = event.materialization.metadata
         if "rows_read" in meta:
             assert meta["rows_read"].value == (meta["rows_clean"].value + meta["rows_quarantined"].value
-                                               + meta["rows_superseded"].value)
+                                               + meta["rows_superseded"].value
+                                               + meta["rows_set_aside"].value)
             assert meta["dagster/row_count"].value >= meta["rows_clean"].value > 0
     evaluations = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
     assert evaluations[("participants", "no_quarantined_rows")]

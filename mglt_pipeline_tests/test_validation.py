@@ -22,11 +22,15 @@ DIARY_HEADER = ("participant_id,date,energy,productivity,mood,mental_alertness,g
                 "sleep_quality,took_supplement,adverse_event")
 
 
+ENTRY_COLUMNS = ["source", "file", "row", "field", "value", "rule"]
+
+
 def entry(result, **where) -> list[dict]:
+    """The quarantine entries matching ``where``, in the columns these tests assert on."""
     q = result.quarantine
     for column, value in where.items():
         q = q[q[column] == value]
-    return q.to_dict("records")
+    return q[ENTRY_COLUMNS].to_dict("records")
 
 
 def assert_counts_add_up(result):

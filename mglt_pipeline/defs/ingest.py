@@ -1,9 +1,10 @@
 """Ingest: raw files to clean tables and the quarantine (DATA_CONTRACT.md, docs/TABLES.md).
 
-One asset group per source. Each source is one multi-asset that writes its clean table(s) and its
-``<source>_quarantine`` entries, and reports on each clean table the check ``no_quarantined_rows``
-(severity ERROR, failing while the source has quarantined input). The ``quarantine`` asset (group
-``data_quality``) unions the sources' entries. Raw inputs are external assets (``raw_<source>``), so
+One asset group per source. Each source is one multi-asset that writes its clean table(s), its
+``<source>_quarantine`` entries (what was rejected) and its ``<source>_set_aside`` entries (what was
+not read or not used, and why), and reports on each clean table the check ``no_quarantined_rows``
+(severity ERROR, failing while the source has quarantined input). The ``quarantine`` and
+``set_aside`` assets (group ``data_quality``) union the sources' entries. Raw inputs are external assets (``raw_<source>``), so
 lineage starts at the files. The logic lives in ``mglt_pipeline.sources``; assets call it and attach
 metadata.
 """
@@ -20,7 +21,7 @@ from mglt_pipeline.sources.redcap import read_redcap
 from mglt_pipeline.sources.trial_files import read_diary, read_participants, read_randomization
 from mglt_pipeline.validation import oura_rules
 from mglt_pipeline.validation.expectations import run_oura_suite
-from mglt_pipeline.validation.quarantine import Ingested, concat_quarantine
+from mglt_pipeline.validation.quarantine import Ingested, concat_quarantine, concat_set_aside
 
 QUARANTINE_GROUP = "data_quality"
 NO_QUARANTINED_ROWS = "no_quarantined_rows"
@@ -47,13 +48,18 @@ def quarantine_key(source: str) -> str:
     return f"{source}_quarantine"
 
 
+def set_aside_key(source: str) -> str:
+    return f"{source}_set_aside"
+
+
 def ingest_metadata(result: Ingested) -> dict:
-    """What a clean asset produced: the three counts that add up to the rows read, and a preview."""
+    """What a clean asset produced: the four counts that add up to the rows read, and a preview."""
     return {
         "rows_read": result.rows_read,
         "rows_clean": result.rows_clean,
         "rows_quarantined": result.rows_quarantined,
         "rows_superseded": result.rows_superseded,
+        "rows_set_aside": result.rows_set_aside,
         "dagster/row_count": len(result.clean),
         "files_read": dg.MetadataValue.json(result.files),
         "identifier_columns_dropped": dg.MetadataValue.json(result.dropped_identifiers),
@@ -81,6 +87,10 @@ def _emit(context: AssetExecutionContext, source: str, results: dict[str, Ingest
     yield dg.Output(entries, output_name=quarantine_key(source),
                     metadata={"dagster/row_count": len(entries),
                               "preview": dg.MetadataValue.md(entries.head(20).to_markdown(index=False))})
+    set_aside = concat_set_aside([r.set_aside_entries for r in results.values()])
+    yield dg.Output(set_aside, output_name=set_aside_key(source),
+                    metadata={"dagster/row_count": len(set_aside),
+                              "preview": dg.MetadataValue.md(set_aside.head(20).to_markdown(index=False))})
 
 
 def _paths(context: AssetExecutionContext) -> tuple:
@@ -94,7 +104,10 @@ def _source_specs(source: str) -> list[dg.AssetSpec]:
     return [dg.AssetSpec(t, group_name=source, kinds={"pandas", "duckdb"},
                          description=f"Clean {t} (docs/TABLES.md).") for t in SOURCE_TABLES[source]] + [
         dg.AssetSpec(quarantine_key(source), group_name=source, kinds={"pandas", "duckdb"},
-                     description=f"Quarantine entries of the {source} files.")]
+                     description=f"Quarantine entries of the {source} files."),
+        dg.AssetSpec(set_aside_key(source), group_name=source, kinds={"pandas", "duckdb"},
+                     description=f"Files, folders and rows of the {source} input not read or not used, "
+                                 "with the reason.")]
 
 
 def _source_outs(source: str) -> dict[str, dg.AssetOut]:
@@ -166,6 +179,19 @@ def quarantine_asset(participants_quarantine: pd.DataFrame, randomization_quaran
     })
 
 
+@dg.asset(name="set_aside", group_name=QUARANTINE_GROUP, kinds={"pandas", "duckdb"},
+          ins={set_aside_key(s): dg.AssetIn(set_aside_key(s)) for s in SOURCE_TABLES})
+def set_aside_asset(**parts: pd.DataFrame) -> dg.Output:
+    """Every file, folder and row of every source that was not read or not used, with the reason:
+    nothing is skipped without a word (DATA_CONTRACT.md)."""
+    table = concat_set_aside([parts[set_aside_key(s)] for s in SOURCE_TABLES])
+    return dg.Output(table, metadata={
+        "dagster/row_count": len(table),
+        "by_source": dg.MetadataValue.json(table["source"].value_counts().to_dict()),
+        "preview": dg.MetadataValue.md(table.head(20).to_markdown(index=False)),
+    })
+
+
 SLEEP_PERIOD_RULES = {
     "stage_durations_add_up": (oura_rules.stage_sum_mismatches,
                                "deep + light + rem = total_sleep_duration (INSTRUMENTS.md, Oura)."),
@@ -228,5 +254,5 @@ def oura_expectations(oura_daily_sleep: pd.DataFrame, oura_sleep_periods: pd.Dat
 CHECKS = [sleep_period_rules, oura_expectations]
 
 ASSETS = [*RAW_ASSETS, participants_assets, randomization_assets, oura_assets, redcap_assets,
-          diary_assets, quarantine_asset]
+          diary_assets, quarantine_asset, set_aside_asset]
 __all__ = ["ASSETS", "CHECKS"]

@@ -1,12 +1,14 @@
 """Finding and reading raw files: which files count, and CSV cells read as text.
 
-DATA_CONTRACT.md: several files of one kind are unioned, the file that sorts last by name winning a
-duplicate key; a file whose name starts with ``.`` or ends in ``.tmp``/``.part`` is still being written
-and is ignored. CSV files are UTF-8 (a byte-order mark is accepted) with CRLF or LF line ends.
+DATA_CONTRACT.md: several files of one kind are unioned, the later file winning a duplicate key,
+"later" being natural name order (numbers compared as numbers: ``export_10.csv`` after
+``export_2.csv``); a file whose name starts with ``.`` or ends in ``.tmp``/``.part`` is still being
+written and is ignored. CSV files are UTF-8 (a byte-order mark is accepted) with CRLF or LF line ends.
 """
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,12 +31,19 @@ def is_settled(path: Path) -> bool:
     return not name.startswith(".") and not name.lower().endswith(IN_PROGRESS_SUFFIXES)
 
 
+def natural_key(name: str) -> tuple:
+    """Sort key of a file name in natural order: digit runs compared as numbers, the rest as text
+    (``export_2.csv`` < ``export_10.csv``); ties broken by the name itself so the order is total."""
+    parts = re.split(r"(\d+)", name)
+    return tuple((0, int(p), p) if p.isdigit() else (1, 0, p) for p in parts if p != ""), name
+
+
 def source_files(folder: Path, pattern: str = "*") -> list[Path]:
-    """Settled files of ``folder`` matching ``pattern``, sorted by name (the superseding order)."""
+    """Settled files of ``folder`` matching ``pattern``, in natural name order (the superseding order)."""
     if not folder.is_dir():
         return []
     files = [p for p in folder.glob(pattern) if p.is_file() and is_settled(p)]
-    return sorted(files, key=lambda p: p.name)
+    return sorted(files, key=lambda p: natural_key(p.name))
 
 
 @dataclass

@@ -1,8 +1,12 @@
-"""The quarantine: what bad input gets (DATA_CONTRACT.md, "What bad input gets"), and the counts.
+"""The quarantine and the set-aside list: what bad input gets, what is not read, and the counts.
 
-Every rejected row or file becomes one or more quarantine entries with the columns of the
-``quarantine`` table (docs/TABLES.md); a source's clean table, its entries and its counts travel
-together as an ``Ingested`` record.
+DATA_CONTRACT.md, "What bad input gets": every rejected value, row or file becomes one or more
+quarantine entries with the columns of the ``quarantine`` table (docs/TABLES.md); every row, file or
+folder that is not used although nothing is wrong with it (another REDCap event, an Oura collection
+that is not analysed, an unknown file name) is a ``set_aside`` entry with its reason, so that nothing
+is skipped without a word. A source's clean table, its entries and its counts travel together as
+an ``Ingested`` record, whose counts add up:
+rows read = clean + quarantined + superseded + set aside.
 """
 from __future__ import annotations
 
@@ -16,7 +20,11 @@ from mglt_pipeline.sources.files import ROW
 
 log = logging.getLogger(__name__)
 
-QUARANTINE_COLUMNS = ("source", "file", "row", "field", "value", "rule")
+QUARANTINE_COLUMNS = ("source", "file", "row", "line", "participant_id", "key", "field", "value", "rule")
+"""``row``: 1-based CSV record (header excluded), Oura record id or position; empty for a whole file.
+``line``: 1-based line of the file where the record starts (CSV). ``key``: event, date or day."""
+SET_ASIDE_COLUMNS = ("source", "file", "row", "participant_id", "key", "reason")
+"""One entry per file, folder or row that is not read or not used, with the reason (a sentence)."""
 SOURCE_FILE = "source_file"
 
 _IDENTIFIER_WORDS = ("email", "e_mail", "phone", "birth", "address", "ssn", "passport")
@@ -38,6 +46,8 @@ class Ingested:
     rows_quarantined: int
     rows_superseded: int
     files: list[str] = field(default_factory=list)
+    set_aside: pd.DataFrame | None = None
+    rows_set_aside: int = 0
     dropped_identifiers: dict[str, list[str]] = field(default_factory=dict)
     source_rows_clean: int | None = None
 
@@ -47,18 +57,29 @@ class Ingested:
         return len(self.clean) if self.source_rows_clean is None else self.source_rows_clean
 
 
+    @property
+    def set_aside_entries(self) -> pd.DataFrame:
+        """The set-aside entries (an empty table when there are none)."""
+        return set_aside_frame([]) if self.set_aside is None else self.set_aside
+
+
+def _text_frame(entries: pd.DataFrame | list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Entries in ``columns`` order, every column as text (missing stays missing), so that DuckDB
+    types them VARCHAR even when there are none."""
+    frame = pd.DataFrame(entries)
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="string") for c in columns})
+    return frame.reindex(columns=list(columns)).astype("string").reset_index(drop=True)
+
+
 def empty_quarantine() -> pd.DataFrame:
-    """A quarantine table with no entries and text columns (so DuckDB types them VARCHAR)."""
-    return pd.DataFrame({c: pd.Series([], dtype="string") for c in QUARANTINE_COLUMNS})
+    """A quarantine table with no entries."""
+    return _text_frame([], QUARANTINE_COLUMNS)
 
 
 def quarantine_frame(entries: pd.DataFrame | list[dict]) -> pd.DataFrame:
     """Entries in the quarantine's column order, every column as text (missing stays missing)."""
-    frame = pd.DataFrame(entries)
-    if frame.empty:
-        return empty_quarantine()
-    frame = frame.reindex(columns=list(QUARANTINE_COLUMNS))
-    return frame.astype("string").reset_index(drop=True)
+    return _text_frame(entries, QUARANTINE_COLUMNS)
 
 
 def concat_quarantine(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -69,10 +90,28 @@ def concat_quarantine(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return quarantine_frame(pd.concat(parts, ignore_index=True))
 
 
+def set_aside_frame(entries: pd.DataFrame | list[dict]) -> pd.DataFrame:
+    """Set-aside entries in the ``set_aside`` table's column order, every column as text."""
+    return _text_frame(entries, SET_ASIDE_COLUMNS)
+
+
+def concat_set_aside(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Several sources' or files' set-aside entries as one table."""
+    parts = [p for p in parts if p is not None and len(p)]
+    return set_aside_frame(pd.concat(parts, ignore_index=True) if parts else [])
+
+
 def file_entry(source: str, file: str, field_name: str, value: str, rule: str) -> dict:
     """The one entry of a whole file that cannot be used (row left empty)."""
     return {"source": source, "file": file, "row": None, "field": field_name, "value": value,
             "rule": rule}
+
+
+def set_aside_entry(source: str, file: str, reason: str, row: str | None = None,
+                    participant_id: str | None = None, key: str | None = None) -> dict:
+    """One file, folder or row not read or not used, and why (row empty for a whole file)."""
+    return {"source": source, "file": file, "row": row, "participant_id": participant_id,
+            "key": key, "reason": reason}
 
 
 def is_direct_identifier(column: str) -> bool:
