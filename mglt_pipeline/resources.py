@@ -1,37 +1,46 @@
-"""Where the pipeline reads and writes: the data root, configured once from the environment.
+"""Where the pipeline reads and writes: the data root and the warehouse, configured once.
 
-The data root holds ``raw/`` (read-only to the pipeline), ``warehouse.duckdb`` and ``reports/``
-(DATA_CONTRACT.md). It is ``$MGLT_DATA_DIR`` when set, else the repository's ``data/``.
+The data root (``mglt_pipeline.paths``) holds ``raw/`` (read-only to the pipeline), ``warehouse.duckdb``
+and ``reports/`` (DATA_CONTRACT.md). It is ``$MGLT_DATA_DIR`` when set, else the repository's ``data/``.
+
+``WarehouseIOManager`` stores every DataFrame asset as a DuckDB table of the same name, checked
+against its contract (``warehouse.tables``), with one connection and one transaction per run: the
+run's tables and report files are committed together when it succeeds and rolled back when a step
+fails, the run is terminated or the process is killed (``warehouse.store``). It is built on Dagster's
+public ``ConfigurableIOManager`` alone.
 """
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pandas as pd
-from dagster._core.storage.db_io_manager import DbIOManager, DbTypeHandler, TableSlice
-from dagster_duckdb import DuckDBIOManager
-from dagster_duckdb.io_manager import DuckDbClient
-from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from pydantic import PrivateAttr
 
-REPO_DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-WAREHOUSE_FILE = "warehouse.duckdb"
-REPORTS_DIR = "reports"
+from mglt_pipeline.paths import REPORTS_DIR, WAREHOUSE_FILE, default_data_root
+from mglt_pipeline.warehouse import lock
+from mglt_pipeline.warehouse.store import WarehouseRun, mark_whole_directory, staging_dir
+from mglt_pipeline.warehouse.tables import check_table, contract_for
 
-
-def default_data_root() -> Path:
-    """``$MGLT_DATA_DIR`` if set, else the repository's ``data/`` folder."""
-    return Path(os.environ.get("MGLT_DATA_DIR") or REPO_DATA_DIR).resolve()
+__all__ = ["DataRoot", "WarehouseIOManager", "build_resources", "default_data_root", "REPORTS_DIR",
+           "WAREHOUSE_FILE", "roll_back_failed_runs"]
+LOCK_WAIT_SECONDS = 1800.0
+"""How long a run launched by the daemon or the UI waits for another run on the same data root."""
 
 
 class DataRoot(dg.ConfigurableResource):
-    """The trial's data root: raw inputs under ``raw/``, outputs beside them."""
+    """The trial's data root: raw inputs under ``raw/``, outputs beside them.
+
+    In a run of the warehouse IO manager, report files are written aside (``output_path``) and
+    published when the run commits; ``current_path`` finds the copy this run wrote, else the published
+    one."""
 
     path: str
+    _run_id: str | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._run_id = context.run.run_id if context.run is not None else None
 
     @property
     def root(self) -> Path:
@@ -53,96 +62,106 @@ class DataRoot(dg.ConfigurableResource):
         """A path as the quarantine and lineage columns show it: relative to the data root."""
         return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
 
+    def output_path(self, relative: str, whole_directory: bool = False) -> Path:
+        """Where this run writes ``reports/<relative>``: aside, in the run's staging folder, when the
+        warehouse IO manager opened one (the file is published when the run commits), else in place.
+        With ``whole_directory``, the folder replaces the published folder whole."""
+        folder = staging_dir(self.reports, self._run_id) if self._run_id is not None else None
+        if folder is None or not folder.is_dir():
+            return self.reports / relative
+        if whole_directory:
+            mark_whole_directory(folder, relative)
+        return folder / relative
 
-class ReplacingPandasTypeHandler(DuckDBPandasTypeHandler):
-    """Stores a DataFrame as a table that replaces the previous one, even when it has no rows.
+    def current_path(self, relative: str) -> Path:
+        """``reports/<relative>`` as this run sees it: its own copy if it wrote one, else the published."""
+        if self._run_id is not None and (staging_dir(self.reports, self._run_id) / relative).exists():
+            return staging_dir(self.reports, self._run_id) / relative
+        return self.reports / relative
 
-    dagster-duckdb-pandas skips empty frames (so an empty quarantine would never exist as a table)
-    and inserts into an existing table by column position (so a changed column set would fail or
-    misalign). A materialization must replace its table (STYLE.md: re-running is safe).
-    """
+    def write_report_file(self, relative: str, data: bytes | str) -> Path:
+        """Write ``reports/<relative>`` for this run, whole or not at all (a rename), aside until the
+        run commits; returns where it was written."""
+        path = self.output_path(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".part")
+        partial.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(partial, path)
+        return path
 
-    def handle_output(self, context: dg.OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection):
-        if context.has_partition_key:
-            return super().handle_output(context, table_slice, obj, connection)
-        connection.register("_mglt_frame", obj)
+    def read_report_file(self, relative: str) -> bytes:
+        """The bytes of ``reports/<relative>`` as this run sees it; a clear error when it is missing."""
+        path = self.current_path(relative)
+        if not path.is_file():
+            raise FileNotFoundError(f"reports/{relative} does not exist under {self.root}: materialize the "
+                                    "asset that writes it first")
+        return path.read_bytes()
+
+
+class WarehouseIOManager(dg.ConfigurableIOManager):
+    """Every DataFrame asset as the DuckDB table of its name, checked against its contract on the way
+    in; one connection and one transaction per run, committed only when every step succeeded."""
+
+    root: str
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS
+    _run: WarehouseRun | None = PrivateAttr(default=None)
+    _failed_steps: list[str] = PrivateAttr(default_factory=list)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run_id = context.run.run_id
+        lock.acquire(self.root, run_id, wait_seconds=self.lock_wait_seconds)
+        self._failed_steps = []
         try:
-            connection.execute(
-                f"create or replace table {table_slice.schema}.{table_slice.table} as select * from _mglt_frame"
-            )
+            root = Path(self.root)
+            self._run = WarehouseRun(root / WAREHOUSE_FILE, root / REPORTS_DIR, run_id)
+        except BaseException:
+            lock.release(self.root)
+            raise
+        for run_id, files in self._run.recovered.items():
+            context.log.warning(f"published {len(files)} report files of run {run_id}, committed before it was killed")
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._run is None:
+            return
+        try:
+            run = context.instance.get_run_by_id(context.run.run_id) if context.instance else None
+            stopping = run is not None and run.status in (dg.DagsterRunStatus.CANCELING, dg.DagsterRunStatus.CANCELED)
+            outcome = self._run.finish(commit=not self._failed_steps and not stopping)
+            (context.log.info if not self._failed_steps else context.log.error)(
+                outcome + (f" (failed: {', '.join(self._failed_steps)})" if self._failed_steps else ""))
         finally:
-            connection.unregister("_mglt_frame")
+            self._run = None
+            lock.release(self.root)
+
+    def record_failure(self, step_key: str) -> None:
+        """A step of the run failed: the run's writes will be rolled back (``roll_back_failed_runs``)."""
+        self._failed_steps.append(step_key)
+
+    def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
+        table = context.asset_key.path[-1]
+        check_table(table, obj)
+        self._run.write(table, obj)
+        columns = {c.name: c for c in contract_for(table).columns}
         context.add_output_metadata({
             "dagster/row_count": len(obj),
-            "dataframe_columns": dg.MetadataValue.table_schema(dg.TableSchema(
-                columns=[dg.TableColumn(name=str(name), type=str(dtype)) for name, dtype in obj.dtypes.items()]
-            )),
+            "dagster/column_schema": dg.TableSchema(columns=[
+                dg.TableColumn(name=str(name), type=columns[name].type, description=columns[name].description)
+                for name in obj.columns]),
         })
 
-
-class RunConnectionClient(DuckDbClient):
-    """dagster-duckdb's client, holding one DuckDB connection for the whole run.
-
-    The stock client opens and closes the database file for every input and output (about 10 ms
-    each, several hundred times a run; seconds in all). The in-process executor runs every step in
-    this process, one after another, so one connection serves them all; it is closed when the run's
-    resources are torn down. There is no ``DELETE FROM`` before a whole-table write either: the
-    table is replaced right after.
-    """
-
-    def __init__(self, database: str, config: dict) -> None:
-        self._database, self._config, self._connection = database, config, None
-
-    @contextmanager
-    def connect(self, context, table_slice):
-        if self._connection is None:
-            self._connection = duckdb.connect(self._database, read_only=False, config=self._config)
-        cursor = self._connection.cursor()
-        try:
-            yield cursor
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    @staticmethod
-    def delete_table_slice(context: dg.OutputContext, table_slice: TableSlice, connection) -> None:
-        if table_slice.partition_dimensions:
-            DuckDbClient.delete_table_slice(context, table_slice, connection)
+    def load_input(self, context: dg.InputContext) -> pd.DataFrame:
+        return self._run.read(context.asset_key.path[-1])
 
 
-class WarehouseIOManager(DuckDBIOManager):
-    """dagster-duckdb's IO manager for pandas DataFrames: tables replaced on every write, one
-    connection per run."""
-
-    _client: RunConnectionClient | None = PrivateAttr(default=None)
-
-    def create_io_manager(self, context) -> DbIOManager:
-        self._client = RunConnectionClient(self.database, dict(self.connection_config))
-        return DbIOManager(db_client=self._client, database=self.database, schema=self.schema_,
-                           type_handlers=self.type_handlers(), default_load_type=self.default_load_type(),
-                           io_manager_name="WarehouseIOManager")
-
-    def teardown_after_execution(self, context) -> None:
-        if self._client is not None:
-            self._client.close()
-
-    @staticmethod
-    def type_handlers() -> list[DbTypeHandler]:
-        return [ReplacingPandasTypeHandler()]
-
-    @staticmethod
-    def default_load_type() -> type:
-        return pd.DataFrame
+@dg.failure_hook(required_resource_keys={"io_manager"})
+def roll_back_failed_runs(context: dg.HookContext) -> None:
+    """Any failed step (an error, a failed blocking check) rolls the whole run's writes back."""
+    record = getattr(context.resources.io_manager, "record_failure", None)
+    if record is not None:
+        record(context.step_key)
 
 
 def build_resources(data_root: Path | str) -> dict[str, object]:
-    """The resources of one data root: the root itself and the DuckDB IO manager on its warehouse."""
+    """The resources of one data root: the root itself and the warehouse IO manager."""
     root = Path(data_root).resolve()
-    return {
-        "data_root": DataRoot(path=str(root)),
-        "io_manager": WarehouseIOManager(database=str(root / WAREHOUSE_FILE), schema="main"),
-    }
+    return {"data_root": DataRoot(path=str(root)), "io_manager": WarehouseIOManager(root=str(root))}

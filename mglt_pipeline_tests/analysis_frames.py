@@ -69,6 +69,26 @@ def score_table(source: str, values: dict[tuple[str, str], float]) -> pd.DataFra
     """A scored questionnaire table: every outcome of ``source`` takes the value of its (pid, visit)."""
     ids = [o.id for o in OUTCOMES if o.source == source]
     visit_num = {"baseline": 0, "week_1": 1, "week_2": 2, "week_3": 3}
+    from mglt_pipeline.scoring.instruments import INSTRUMENTS
+
+    counts = [c for i in INSTRUMENTS if i.asset_name == source
+              for c in [s.n_answered for s in i.scales] + [c.n_available for c in i.composites]]
     rows = [{"participant_id": pid, "visit": visit, "visit_num": visit_num[visit],
-             **{i: v for i in ids}, **{f"{i}_n_answered": 7 for i in ids}} for (pid, visit), v in values.items()]
+             **{i: v for i in ids}, **{c: 7 for c in counts}} for (pid, visit), v in values.items()]
     return pd.DataFrame(rows)
+
+
+def conforming(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every column of the table's warehouse contract that it lacks, all null (a text
+    column that may not be null: "stand-in"), so that a hand-made stand-in can be stored by the
+    warehouse IO manager, which refuses partial tables; whole numbers of a ``number`` column as floats."""
+    from mglt_pipeline.warehouse.tables import contract_for
+
+    nulls = {"text": object, "number": "float64", "integer": "Int64", "boolean": "boolean",
+             "date": "datetime64[ns]", "timestamp": "datetime64[ns]"}
+    missing = {c.name: pd.Series("stand-in" if not c.nullable and c.type == "text" else
+                                 pd.NA if c.type in ("integer", "boolean") else None, index=frame.index,
+                                 dtype=nulls[c.type]) for c in contract_for(table).columns if c.name not in frame}
+    numbers = {c.name: frame[c.name].astype("float64") for c in contract_for(table).columns
+               if c.type == "number" and c.name in frame}
+    return frame.assign(**numbers, **missing)

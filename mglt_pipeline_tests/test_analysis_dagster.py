@@ -36,7 +36,7 @@ def _upstream_assets(tables):
     def make(name, frame):
         @dg.asset(name=name)
         def _table() -> pd.DataFrame:
-            return frame
+            return f.conforming(name, frame)
         return _table
     return [make(name, frame) for name, frame in tables.items()]
 

@@ -1,40 +1,59 @@
-"""The warehouse IO manager: one DuckDB connection per run, closed when the run ends, failed or not.
+"""The warehouse IO manager: one connection and one transaction per run, every table checked against
+its contract, a run's tables and report files committed together or not at all.
 
-``resources.RunConnectionClient`` keeps one read-write connection for all the inputs and outputs of
-a run. DuckDB allows a second connection to the same file in the same process only with the same
-configuration, so opening the file read-only after a run fails exactly when the run's connection
-was left open: that is how these tests see that it was closed.
+The assets here are small stand-ins named as real warehouse tables (their contracts apply), run with
+the real IO manager on a temporary data root, with the rollback hook the definitions attach.
 """
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
 
-from mglt_pipeline import resources
-from mglt_pipeline.resources import WAREHOUSE_FILE, build_resources
+from mglt_pipeline.resources import WAREHOUSE_FILE, build_resources, roll_back_failed_runs
+from mglt_pipeline.run import step_failures
+from mglt_pipeline.validation.quarantine import SET_ASIDE_COLUMNS
+from mglt_pipeline.warehouse import lock, store
+from mglt_pipeline.warehouse.tables import RUNS_TABLE, TABLES_TABLE
+
+FLOW_N = {"value": 1}
 
 
-@dg.asset
-def first() -> pd.DataFrame:
-    return pd.DataFrame({"x": [1, 2]})
+@dg.asset(name="participant_flow")
+def flow() -> pd.DataFrame:
+    return pd.DataFrame({"stage": ["enrolled", "enrolled"], "arm": ["A", "total"], "n": [FLOW_N["value"]] * 2})
 
 
-@dg.asset
-def second(first: pd.DataFrame) -> pd.DataFrame:
-    return first.assign(y=first["x"] * 10)
+@dg.asset(name="set_aside")
+def set_aside(participant_flow: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in SET_ASIDE_COLUMNS})
 
 
-@dg.asset
-def broken(second: pd.DataFrame) -> pd.DataFrame:
+@dg.asset(name="adverse_events")
+def broken(participant_flow: pd.DataFrame) -> pd.DataFrame:
     raise RuntimeError("a step that fails")
 
 
-def table(root, name: str) -> pd.DataFrame:
-    """A table of the warehouse, read-only (raises if the run's read-write connection is still open)."""
+@dg.asset(name="forest_plot", deps=[flow], required_resource_keys={"data_root"})
+def with_file(context) -> dg.MaterializeResult:
+    context.resources.data_root.write_report_file("figures/stand_in.png", b"png bytes")
+    if FLOW_N["value"] > 1:
+        raise RuntimeError("fails after writing a report file")
+    return dg.MaterializeResult()
+
+
+def hooked(*assets) -> list[dg.AssetsDefinition]:
+    return [a.with_hooks({roll_back_failed_runs}) for a in assets]
+
+
+def query(root, sql: str) -> list[tuple]:
+    """Read the warehouse read-only (raises if a run's read-write connection is still open)."""
     with duckdb.connect(str(root / WAREHOUSE_FILE), read_only=True) as con:
-        return con.sql(f"select * from main.{name}").df()
+        return con.execute(sql).fetchall()
 
 
 @pytest.fixture
@@ -46,30 +65,91 @@ def connections(monkeypatch) -> list[str]:
         opened.append(str(database))
         return connect(database, *args, **kwargs)
 
-    monkeypatch.setattr(resources.duckdb, "connect", counting_connect)
+    monkeypatch.setattr(store.duckdb, "connect", counting_connect)
     return opened
 
 
-def test_one_connection_serves_every_input_and_output_of_a_run(tmp_path, connections):
-    result = dg.materialize([first, second], resources=build_resources(tmp_path))
+@pytest.fixture(autouse=True)
+def reset_flow():
+    FLOW_N["value"] = 1
+    yield
+    FLOW_N["value"] = 1
+
+
+def test_one_connection_serves_a_run_and_its_tables_are_stamped(tmp_path, connections):
+    result = dg.materialize(hooked(flow, set_aside), resources=build_resources(tmp_path))
     assert result.success
     assert connections == [str(tmp_path / WAREHOUSE_FILE)]
-    assert table(tmp_path, "second")["y"].tolist() == [10, 20]
+    assert query(tmp_path, "select n from participant_flow") == [(1,), (1,)]
+    assert query(tmp_path, "select count(*) from set_aside") == [(0,)]  # an empty table is a table
+    assert query(tmp_path, f"select table_name, run_id, row_count from {TABLES_TABLE} order by 1") == [
+        ("participant_flow", result.run_id, 2), ("set_aside", result.run_id, 0)]
 
 
-def test_the_connection_is_closed_when_a_step_fails(tmp_path, connections):
-    result = dg.materialize([first, second, broken], resources=build_resources(tmp_path), raise_on_error=False)
-    assert not result.success
-    assert len(connections) == 1
-    assert table(tmp_path, "first")["x"].tolist() == [1, 2]
+def test_a_failed_step_rolls_the_whole_run_back(tmp_path):
+    first = dg.materialize(hooked(flow), resources=build_resources(tmp_path))
+    FLOW_N["value"] = 2
+    failed = dg.materialize(hooked(flow, broken), resources=build_resources(tmp_path), raise_on_error=False)
+    assert not failed.success
+    assert [s for s, _ in step_failures(failed)] == ["adverse_events"]
+    assert query(tmp_path, "select distinct n from participant_flow") == [(1,)]  # the first run's table
+    assert query(tmp_path, f"select run_id from {RUNS_TABLE}") == [(first.run_id,)]
+    assert not query(tmp_path, "select * from information_schema.tables where table_name = 'adverse_events'")
 
 
-def test_two_runs_on_two_roots_in_one_process_write_each_its_own_warehouse(tmp_path, connections):
-    one, two = tmp_path / "one", tmp_path / "two"
-    one.mkdir(), two.mkdir()
-    shared = build_resources(one)
-    assert dg.materialize([first], resources=shared).success
-    assert dg.materialize([first, second], resources=build_resources(two)).success
-    assert dg.materialize([first, second], resources=shared).success  # the same resources again
-    assert connections == [str(one / WAREHOUSE_FILE), str(two / WAREHOUSE_FILE), str(one / WAREHOUSE_FILE)]
-    assert table(one, "second")["y"].tolist() == table(two, "second")["y"].tolist() == [10, 20]
+def test_report_files_are_published_with_the_commit_and_dropped_with_a_rollback(tmp_path):
+    reports = tmp_path / "reports"
+    assert dg.materialize(hooked(flow, with_file), resources=build_resources(tmp_path)).success
+    assert (reports / "figures" / "stand_in.png").read_bytes() == b"png bytes"
+    (reports / "figures" / "stand_in.png").write_bytes(b"published")
+    FLOW_N["value"] = 2
+    assert not dg.materialize(hooked(flow, with_file), resources=build_resources(tmp_path), raise_on_error=False).success
+    assert (reports / "figures" / "stand_in.png").read_bytes() == b"published"
+    assert list((reports / store.STAGING).iterdir()) == []
+
+
+def test_a_column_the_contract_lacks_fails_the_step_naming_table_and_column(tmp_path):
+    @dg.asset(name="participant_flow")
+    def flow_with_note() -> pd.DataFrame:
+        return pd.DataFrame({"stage": ["enrolled"], "arm": ["total"], "n": [3], "note": ["x"]})
+
+    result = dg.materialize(hooked(flow_with_note), resources=build_resources(tmp_path), raise_on_error=False)
+    [(step, error)] = step_failures(result)
+    assert step == "participant_flow"
+    assert "warehouse table 'participant_flow' has column 'note', which its contract" in error
+    assert "mglt_pipeline/warehouse/derived_tables.py" in error
+
+
+def test_a_committed_run_killed_before_publishing_is_finished_by_the_next(tmp_path):
+    reports = tmp_path / "reports"
+    connection = duckdb.connect(str(tmp_path / WAREHOUSE_FILE))
+    for statement in store.BOOKKEEPING_SQL:
+        connection.execute(statement)
+    connection.execute(f"insert into {RUNS_TABLE} values ('committed', now(), 'x', 'trial_report.html')")
+    connection.close()
+    for run_id in ("committed", "never_committed"):
+        (store.staging_dir(reports, run_id)).mkdir(parents=True)
+        (store.staging_dir(reports, run_id) / "trial_report.html").write_text(run_id)
+    run = store.WarehouseRun(tmp_path / WAREHOUSE_FILE, reports, "next")
+    assert run.recovered == {"committed": ["trial_report.html"]}
+    assert run.finish(commit=True) == "run next wrote nothing"
+    assert (reports / "trial_report.html").read_text() == "committed"
+    assert not (reports / store.STAGING / "never_committed").exists()
+
+
+def test_a_second_process_is_told_in_one_line_which_run_holds_the_data_root(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from mglt_pipeline.warehouse import lock; "
+                               f"lock.acquire({str(tmp_path)!r}, 'run-1'); print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(lock.DataRootBusy) as busy:
+            lock.acquire(tmp_path, wait_seconds=0.6)
+        message = str(busy.value)
+        assert "\n" not in message and "run run-1" in message and f"pid {holder.pid}" in message
+    finally:
+        holder.kill()
+        holder.wait()
+    lock.acquire(tmp_path)  # the kernel released the killed holder's lock
+    lock.release(tmp_path)

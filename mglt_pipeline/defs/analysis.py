@@ -118,10 +118,12 @@ def adverse_events_asset(diary_daily: pd.DataFrame, participants: pd.DataFrame,
     return _output(events, participants_with_events=dg.MetadataValue.md(summary.to_markdown(index=False)))
 
 
-@dg.asset_check(asset=ANALYSIS_DATASET, name="one_row_per_participant_outcome_visit",
+@dg.asset_check(asset=ANALYSIS_DATASET, name="one_row_per_participant_outcome_visit", blocking=True,
                 additional_ins={"randomization": dg.AssetIn("randomization")})
 def analysis_dataset_key_check(analysis_dataset: pd.DataFrame, randomization: pd.DataFrame) -> dg.AssetCheckResult:
-    """Exactly one row per randomized participant, registry outcome and post-baseline visit."""
+    """Exactly one row per randomized participant, registry outcome and post-baseline visit.
+    Blocking, as the other structure checks of this room: a failure stops what depends on the table
+    (models, tables, report) and the run is not committed."""
     duplicates = int(analysis_dataset.duplicated(["participant_id", "outcome", "visit"]).sum())
     expected = randomization["participant_id"].nunique() * len(OUTCOMES) * len(POST_BASELINE_VISITS)
     return dg.AssetCheckResult(passed=duplicates == 0 and len(analysis_dataset) == expected,
@@ -129,7 +131,7 @@ def analysis_dataset_key_check(analysis_dataset: pd.DataFrame, randomization: pd
                                          "expected_rows": expected})
 
 
-@dg.asset_check(asset=ANALYSIS_DATASET, name="chg_is_aval_minus_base_and_fas_has_base")
+@dg.asset_check(asset=ANALYSIS_DATASET, name="chg_is_aval_minus_base_and_fas_has_base", blocking=True)
 def analysis_dataset_derivation_check(analysis_dataset: pd.DataFrame) -> dg.AssetCheckResult:
     """``chg = aval - base`` on every row; FAS rows have a baseline; PP is inside the FAS."""
     chg_off = int(((analysis_dataset["chg"] - (analysis_dataset["aval"] - analysis_dataset["base"])).abs() > 1e-12).sum())
@@ -140,7 +142,7 @@ def analysis_dataset_derivation_check(analysis_dataset: pd.DataFrame) -> dg.Asse
                                          "pp_outside_fas": pp_outside_fas})
 
 
-@dg.asset_check(asset=PARTICIPANT_FLOW, name="participant_flow_adds_up")
+@dg.asset_check(asset=PARTICIPANT_FLOW, name="participant_flow_adds_up", blocking=True)
 def participant_flow_check(participant_flow: pd.DataFrame) -> dg.AssetCheckResult:
     """Totals are the sums of the arms; enrolled >= randomized >= dosed >= completed."""
     problems = flow_inconsistencies(participant_flow)
