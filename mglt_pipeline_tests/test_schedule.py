@@ -30,28 +30,30 @@ def test_schedule_runs_daily_at_two_in_its_time_zone(monkeypatch):
 def test_schedule_and_sensor_launch_the_whole_graph_in_one_process():
     schedule = automation.SCHEDULES[0]
     assert schedule.job_name == TRIAL_JOB.name
-    assert TRIAL_JOB.selection == dg.AssetSelection.all()
     assert TRIAL_JOB.executor_def is dg.in_process_executor
     assert automation.raw_data_sensor.job_name == TRIAL_JOB.name
     assert automation.raw_data_sensor.minimum_interval_seconds == 30
     assert automation.raw_data_sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
-def test_schedule_requests_one_run_of_everything():
-    @dg.asset(group_name="redcap")
+def test_schedule_requests_one_run_of_everything_raw_sources_observed_first():
+    from mglt_pipeline.defs.ingest import raw_source
+
+    @dg.asset(group_name="redcap", deps=["raw_redcap"])
     def questionnaire_items(): ...
 
     @dg.asset(group_name="report", deps=[questionnaire_items])
     def trial_report(): ...
 
-    defs = dg.Definitions(assets=[questionnaire_items, trial_report], jobs=automation.JOBS,
-                          schedules=automation.SCHEDULES)
+    defs = dg.Definitions(assets=[raw_source("redcap"), questionnaire_items, trial_report], jobs=automation.JOBS,
+                          schedules=automation.SCHEDULES, resources={"data_root": dg.ResourceDefinition.none_resource()})
     schedule = defs.resolve_schedule_def(automation.SCHEDULES[0].name)
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 2, 2, 0))
     data = schedule.evaluate_tick(context)
     assert len(data.run_requests) == 1
     job = defs.resolve_job_def(TRIAL_JOB.name)
-    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {"questionnaire_items", "trial_report"}
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
+        "raw_redcap", "questionnaire_items", "trial_report"}
 
 
 def test_instance_template_limits_runs_to_one(tmp_path, monkeypatch):

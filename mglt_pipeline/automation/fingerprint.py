@@ -1,80 +1,82 @@
-"""Which raw files each source has, and a fingerprint of them (path, size, content hash).
+"""Which raw files each source has, and their fingerprint: the data version of ``raw_<source>``.
 
 DATA_CONTRACT.md: files may arrive at any time; a file whose name starts with ``.`` or ends in
-``.tmp``/``.part`` is still being written and is ignored. A file modified in the last few seconds is
-left out too (a copy may still be in progress), so a sensor tick never sees half a file, and its
-source is reported unsettled (``unsettled_sources``) so that the sensor waits for it.
-The fingerprint changes exactly when a settled file of the source is added, removed or edited.
+``.tmp``/``.part`` (or that lies in a folder named ``.*``) is still being written and is ignored.
+A source is its fixed files (``participants.csv``; ``randomization.csv`` and ``unblinding.csv``) or
+every other file of its folder, at any depth and with any extension (Oura API JSON, account exports
+and Trends CSV, REDCap exports and data dictionary): a file the readers set aside still changes what
+a run reports. The fingerprint changes exactly when such a file is added, removed or edited.
+
+The sensor also waits for files modified in the last few seconds (``unsettled_sources``), so that it
+never acts on half a copy; a run reads and observes every file settled by name.
 """
 from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
 from mglt_pipeline.sources.files import is_settled
 
 SETTLE_SECONDS = 5.0
-"""A file modified less than this many seconds ago is still being written."""
+"""A file modified less than this many seconds ago may still be being written (sensor only)."""
 
-SOURCE_PATTERNS: dict[str, tuple[str, ...]] = {
+SOURCE_FILES: dict[str, tuple[str, ...]] = {
     "participants": ("participants.csv",),
     "randomization": ("randomization.csv", "unblinding.csv"),
-    "oura": ("oura/*/*.json",),
-    "redcap": ("redcap/*.csv",),
-    "diary": ("diary/*.csv",),
 }
-"""The raw files of each source, as glob patterns under ``raw/`` (DATA_CONTRACT.md layout)."""
+SOURCE_FOLDERS: dict[str, str] = {"oura": "oura", "redcap": "redcap", "diary": "diary"}
+SOURCES: tuple[str, ...] = ("participants", "randomization", "oura", "redcap", "diary")
 
-SOURCES: tuple[str, ...] = tuple(SOURCE_PATTERNS)
+
+def raw_asset_key(source: str) -> str:
+    """The observable source asset of a source's raw files: ``raw_<source>``."""
+    return f"raw_{source}"
 
 
 def is_in_progress(path: Path, raw_dir: Path) -> bool:
-    """True for a file the ingest ignores as still being written (``sources.files.is_settled``:
-    ``.*``, ``*.tmp``, ``*.part``), or a file inside a folder named ``.*``."""
+    """True for a file still being written by its name, or inside a folder named ``.*``."""
     folders = path.relative_to(raw_dir).parent.parts
     return not is_settled(path) or any(part.startswith(".") for part in folders)
 
 
-def source_files(raw_dir: Path | str, now: float | None = None,
-                 settle_seconds: float = SETTLE_SECONDS) -> dict[str, list[Path]]:
-    """The settled files of every source under ``raw_dir``, sorted by path (absent source: [])."""
+def _candidates(raw: Path, source: str) -> list[Path]:
+    if source in SOURCE_FILES:
+        return [raw / name for name in SOURCE_FILES[source] if (raw / name).is_file()]
+    folder = raw / SOURCE_FOLDERS[source]
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+
+
+def source_files(raw_dir: Path | str, source: str, now: float | None = None,
+                 settle_seconds: float = 0.0) -> list[Path]:
+    """The settled files of ``source`` under ``raw_dir``, sorted by path; with ``settle_seconds``,
+    also leaving out files modified less than that long ago."""
     raw = Path(raw_dir)
     now = time.time() if now is None else now
-    files: dict[str, list[Path]] = {}
-    for source, patterns in SOURCE_PATTERNS.items():
-        found = {p for pattern in patterns for p in raw.glob(pattern) if p.is_file()}
-        files[source] = sorted(
-            p for p in found
-            if not is_in_progress(p, raw)
-            and (settle_seconds <= 0 or now - p.stat().st_mtime >= settle_seconds)
-        )
-    return files
+    return sorted(p for p in _candidates(raw, source) if not is_in_progress(p, raw)
+                  and (settle_seconds <= 0 or now - p.stat().st_mtime >= settle_seconds))
 
 
 def unsettled_sources(raw_dir: Path | str, now: float | None = None,
                       settle_seconds: float = SETTLE_SECONDS) -> set[str]:
-    """The sources with a file modified less than ``settle_seconds`` ago: a copy may be in progress.
-
-    Such a source's settled files are not the whole picture (an export being overwritten drops out
-    of them for a few seconds), so the sensor leaves the source alone until the file has settled.
-    Files named as in progress (``.*``, ``*.tmp``, ``*.part``) do not count: they may linger.
-    """
+    """The sources with a file (settled by name) modified less than ``settle_seconds`` ago: a copy may
+    be in progress, and the source's files are not the whole picture until it has settled."""
     raw = Path(raw_dir)
     now = time.time() if now is None else now
-    return {source for source, patterns in SOURCE_PATTERNS.items()
-            if any(p.is_file() and not is_in_progress(p, raw) and now - p.stat().st_mtime < settle_seconds
-                   for pattern in patterns for p in raw.glob(pattern))}
+    return {source for source in SOURCES
+            if any(now - p.stat().st_mtime < settle_seconds for p in source_files(raw, source))}
 
 
 def file_digest(path: Path) -> str:
     """SHA-256 of the file's bytes, hashed again only when the file's inode status changed.
 
-    The sensor fingerprints every raw file every 30 s; at thousands of participants re-reading
-    unchanged files would cost seconds a tick. The status-change time (ctime) moves on every write,
-    rename onto the path and ``utime``, and no program can set it back, so a replaced file with an
-    old modification time (``cp -p``, ``rsync -t``) is still hashed again.
+    Fingerprints are taken every 30 s; at thousands of participants re-reading unchanged files would
+    cost seconds. The status-change time (ctime) moves on every write, rename onto the path and
+    ``utime``, and no program can set it back, so a replaced file with an old modification time
+    (``cp -p``, ``rsync -t``) is still hashed again.
     """
     stat = path.stat()
     return _digest(str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
@@ -97,22 +99,36 @@ def files_fingerprint(files: list[Path], raw_dir: Path | str) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def source_fingerprints(raw_dir: Path | str, now: float | None = None,
-                        settle_seconds: float = SETTLE_SECONDS) -> dict[str, str]:
-    """The fingerprint of every source's settled files (a source without files has one too)."""
-    files = source_files(raw_dir, now=now, settle_seconds=settle_seconds)
-    return {source: files_fingerprint(paths, raw_dir) for source, paths in files.items()}
+@dataclass(frozen=True)
+class SourceState:
+    """What one source's raw files are now: their fingerprint and a summary a person can read."""
+
+    source: str
+    fingerprint: str
+    files: int
+    size_bytes: int
+    newest_file: str | None
+    newest_modified: str | None
+
+    def metadata(self) -> dict[str, object]:
+        return {"files": self.files, "size_bytes": self.size_bytes, "newest_file": self.newest_file or "",
+                "newest_modified": self.newest_modified or "", "fingerprint": self.fingerprint}
 
 
-def newest_modification(raw_dir: Path | str, now: float | None = None,
-                        settle_seconds: float = SETTLE_SECONDS) -> dict[str, float | None]:
-    """Latest modification time (epoch seconds) of each source's settled files; None without files."""
-    files = source_files(raw_dir, now=now, settle_seconds=settle_seconds)
-    return {s: max((p.stat().st_mtime for p in paths), default=None) for s, paths in files.items()}
+def source_state(raw_dir: Path | str, source: str, now: float | None = None,
+                 settle_seconds: float = 0.0) -> SourceState:
+    """The fingerprint and summary of ``source``'s settled files (a source without files has one too)."""
+    raw = Path(raw_dir)
+    files = source_files(raw, source, now=now, settle_seconds=settle_seconds)
+    newest = max(files, key=lambda p: (p.stat().st_mtime, p.as_posix()), default=None)
+    return SourceState(
+        source, files_fingerprint(files, raw), len(files), sum(p.stat().st_size for p in files),
+        newest.relative_to(raw).as_posix() if newest else None,
+        datetime.fromtimestamp(newest.stat().st_mtime, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        if newest else None)
 
 
 def data_fingerprint(raw_dir: Path | str) -> str:
-    """One fingerprint of all raw data the pipeline reads (every source, files settled or not)."""
-    per_source = source_fingerprints(raw_dir, settle_seconds=0.0)
-    text = "\n".join(f"{source}\t{per_source[source]}" for source in SOURCES)
+    """One fingerprint of all raw data the pipeline reads (every source's files settled by name)."""
+    text = "\n".join(f"{source}\t{source_state(raw_dir, source).fingerprint}" for source in SOURCES)
     return hashlib.sha256(text.encode()).hexdigest()

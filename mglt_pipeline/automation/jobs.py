@@ -1,4 +1,5 @@
-"""The one job the sensor and the schedule launch: every asset and check, one step at a time.
+"""The one job the sensor, the schedule and ``make run`` launch: every raw-source observation, asset
+and check, one step at a time.
 
 DuckDB takes one writer, so a run executes its steps in one process (in-process executor) and the
 instance runs one run at a time (``dagster.yaml``: ``concurrency.runs.max_concurrent_runs: 1``).
@@ -11,10 +12,11 @@ TRIAL_JOB_NAME = "trial_refresh_job"
 
 TRIAL_JOB = dg.define_asset_job(
     name=TRIAL_JOB_NAME,
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() | dg.AssetSelection.all().upstream_source_assets(),
     executor_def=dg.in_process_executor,
     description=(
-        "Materializes the trial's assets and checks in one process (DuckDB takes one writer). "
-        "The raw-data sensor launches it for the branch of a changed source; the daily schedule for all."
+        "Observes the raw sources, then materializes the trial's assets and checks in one process "
+        "(DuckDB takes one writer). The raw-data sensor launches it for the branch of a changed "
+        "source; the daily schedule and make run for all."
     ),
 )

@@ -1,120 +1,83 @@
-"""``raw_data_sensor``: rerun a source's branch of the graph when its raw files change.
+"""``raw_data_sensor``: when a source's raw files change, one run of that source's branch.
 
-Every 30 s the sensor fingerprints each source's settled files (``fingerprint.py``). A source whose
-fingerprint differs from the one in the cursor gets its assets and everything downstream of them
-rematerialized, in one run per tick. The cursor holds the fingerprints and the number of reruns
-requested so far; a run's ``run_key`` is that sequence number with the changed sources' fingerprints,
-so a tick the daemon evaluates twice (restarted mid-tick) launches one run, while data that return
-to an earlier state (an export removed again) are rerun like any other change.
+The state lives in the Dagster instance, not in a cursor: every run observes the raw sources it
+reads (``raw_<source>``, data version = the fingerprint of its files, ``automation.fingerprint``).
+Every 30 s the sensor compares each source's fingerprint with the one last observed, and for the
+sources that differ requests one run: their observation, their assets and everything downstream,
+with the checks of those assets. So the same data never run twice (the run records what it read); a
+daemon restart requests nothing (the observations are still there); data that return to an earlier
+state differ from the last observation and run again; a source never observed runs.
 
-First tick (no cursor, e.g. a new Dagster home): a source is run when its assets were never
-materialized, or when one of its files is newer than its assets' oldest latest materialization
-(data that changed while the daemon was off); otherwise its fingerprint is only recorded. A source
-absent from the cursor later (a source added to the contract) is judged the same way.
-
-A source with a file modified in the last few seconds (``fingerprint.unsettled_sources``) waits: it
-is neither compared nor recorded until the copy has settled. Without that wait, copying an export
-over itself would make the file vanish from one tick's fingerprint and trigger a run for nothing.
+The run key is the changed sources' fingerprints with the storage id of their last observation: a
+tick evaluated twice (the daemon restarted mid-tick, or a run still queued) asks for the same key,
+which Dagster launches once. A source with a file modified in the last few seconds waits until the
+copy has settled (``fingerprint.unsettled_sources``).
 """
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import dagster as dg
 
-from mglt_pipeline.automation.fingerprint import (SOURCES, newest_modification, source_fingerprints,
-                                                  unsettled_sources)
+from mglt_pipeline.automation.fingerprint import SOURCES, raw_asset_key, source_state, unsettled_sources
 from mglt_pipeline.automation.jobs import TRIAL_JOB
 from mglt_pipeline.resources import DataRoot
 
 SENSOR_NAME = "raw_data_sensor"
 SENSOR_INTERVAL_SECONDS = 30
 SOURCES_TAG = "mglt/changed_sources"
-FINGERPRINTS = "fingerprints"
-RERUNS = "reruns"
+FINGERPRINT = "fingerprint"
 
 
-def _load_cursor(cursor: str | None) -> dict | None:
-    if not cursor:
-        return None
-    try:
-        recorded = json.loads(cursor)
-    except json.JSONDecodeError:
-        return None
-    return recorded if isinstance(recorded, dict) else None
+def last_observed(instance: dg.DagsterInstance, source: str) -> tuple[str | None, int]:
+    """The fingerprint last observed for ``source`` and that observation's storage id ((None, 0): never)."""
+    records = instance.fetch_observations(dg.AssetKey(raw_asset_key(source)), limit=1).records
+    if not records:
+        return None, 0
+    entry = records[0].asset_observation.metadata.get(FINGERPRINT)
+    return (str(entry.value) if entry is not None else None), records[0].storage_id
 
 
-def parse_cursor(cursor: str | None) -> dict[str, str] | None:
-    """The fingerprints a cursor recorded, by source; None for no (or an unreadable) cursor.
-
-    A cursor written before the rerun count was kept holds the fingerprints alone, and is read too.
-    """
-    recorded = _load_cursor(cursor)
-    fingerprints = recorded.get(FINGERPRINTS, recorded) if recorded is not None else None
-    if not isinstance(fingerprints, dict):
-        return None
-    return {str(k): str(v) for k, v in fingerprints.items() if k != RERUNS}
-
-
-def rerun_count(cursor: str | None) -> int:
-    """How many reruns the sensor has requested under this cursor (0 without one)."""
-    recorded = _load_cursor(cursor) or {}
-    value = recorded.get(RERUNS, 0)
-    return value if isinstance(value, int) else 0
+def downstream(assets_defs: Iterable[dg.AssetsDefinition], roots: Iterable[dg.AssetKey]) -> set[dg.AssetKey]:
+    """Every asset that depends, directly or not, on one of ``roots`` (the roots excluded)."""
+    parents: dict[dg.AssetKey, set[dg.AssetKey]] = {}
+    for assets_def in assets_defs:
+        for key, deps in assets_def.asset_deps.items():
+            parents[key] = set(deps)
+    found, frontier = set(), set(roots)
+    while frontier:
+        frontier = {key for key, deps in parents.items() if deps & frontier} - found
+        found |= frontier
+    return found
 
 
-def sources_to_run(recorded: Mapping[str, str] | None, current: Mapping[str, str],
-                   last_materialized: Mapping[str, float | None],
-                   newest_file: Mapping[str, float | None]) -> list[str]:
-    """The sources whose branch must be rerun, in contract order.
+def checks_of(assets_defs: Iterable[dg.AssetsDefinition], checks: Mapping[dg.AssetCheckKey, object],
+              keys: set[dg.AssetKey]) -> list[dg.AssetCheckKey]:
+    """The asset checks (in an asset's step or on their own) of the assets ``keys``."""
+    found = {spec.key for d in assets_defs for spec in d.check_specs if spec.asset_key in keys}
+    found |= {key for key in checks if key.asset_key in keys}
+    return sorted(found, key=lambda k: k.to_user_string())
 
-    ``current`` holds the settled sources only (a source still being written waits). A source the
-    cursor knows is rerun when its fingerprint changed. A source it does not know is rerun when its
-    assets were never materialized (``last_materialized`` None) or a file is newer than them.
-    """
-    chosen = []
+
+def run_key(changed: Mapping[str, tuple[str, int]]) -> str:
+    """The changed sources, each with its new fingerprint and the storage id of its last observation."""
+    return "+".join(f"{source}:{fingerprint}@{after}" for source, (fingerprint, after) in changed.items())
+
+
+def changed_sources(data_root: DataRoot, instance: dg.DagsterInstance, now: float) -> tuple[dict, set[str]]:
+    """{source: (fingerprint now, last observation id)} of the settled sources whose files differ from
+    their last observation, and the sources that wait for a file still being written."""
+    unsettled = unsettled_sources(data_root.raw, now=now)
+    changed = {}
     for source in SOURCES:
-        if source not in current:
+        if source in unsettled:
             continue
-        if recorded is not None and source in recorded:
-            if recorded[source] != current[source]:
-                chosen.append(source)
-            continue
-        materialized, newest = last_materialized.get(source), newest_file.get(source)
-        if materialized is None or (newest is not None and newest > materialized):
-            chosen.append(source)
-    return chosen
-
-
-def next_cursor(recorded: Mapping[str, str] | None, current: Mapping[str, str], reruns: int) -> str:
-    """The cursor after a tick: the settled sources' fingerprints, the recorded ones of the others,
-    and the number of reruns requested so far."""
-    fingerprints = {s: current.get(s, (recorded or {}).get(s)) for s in SOURCES}
-    return json.dumps({FINGERPRINTS: {s: f for s, f in fingerprints.items() if f is not None}, RERUNS: reruns},
-                      sort_keys=True)
-
-
-def run_key(sources: list[str], current: Mapping[str, str], sequence: int) -> str:
-    """The run key of rerun number ``sequence``: that number, the changed sources and their fingerprints."""
-    return f"{sequence}/" + "+".join(f"{source}:{current[source]}" for source in sources)
-
-
-def materializable(selection: dg.AssetSelection, graph) -> set[dg.AssetKey]:
-    """The assets of a selection that a run can materialize (external raw-file assets are not)."""
-    return {key for key in selection.resolve(graph) if graph.get(key).is_materializable}
-
-
-def _oldest_latest_materialization(instance: dg.DagsterInstance, keys: set[dg.AssetKey]) -> float | None:
-    """The earliest of the keys' latest materialization times; None if any was never materialized."""
-    times = []
-    for key in keys:
-        event = instance.get_latest_materialization_event(key)
-        if event is None:
-            return None
-        times.append(event.timestamp)
-    return min(times) if times else None
+        fingerprint = source_state(data_root.raw, source).fingerprint
+        observed, after = last_observed(instance, source)
+        if fingerprint != observed:
+            changed[source] = (fingerprint, after)
+    return changed, unsettled
 
 
 @dg.sensor(
@@ -123,35 +86,24 @@ def _oldest_latest_materialization(instance: dg.DagsterInstance, keys: set[dg.As
     default_status=dg.DefaultSensorStatus.RUNNING,
     job=TRIAL_JOB,
     description=(
-        "Watches <data root>/raw every 30 s. When a source's files change (path, size or content), "
-        "rematerializes that source's asset group and everything downstream, once per distinct set "
-        "of files. A source with a file still being written waits until the file has settled."
+        "Watches <data root>/raw every 30 s. When a source's files differ from what the last run "
+        "observed (raw_<source>'s data version), runs that source's assets and everything downstream, "
+        "once per distinct set of files. A source with a file still being written waits."
     ),
 )
-def raw_data_sensor(context: dg.SensorEvaluationContext, data_root: DataRoot) -> dg.SensorResult:
-    now = time.time()
-    unsettled = unsettled_sources(data_root.raw, now=now)
-    current = {s: f for s, f in source_fingerprints(data_root.raw, now=now).items() if s not in unsettled}
-    recorded = parse_cursor(context.cursor)
-    graph = context.repository_def.asset_graph
-    own_assets = {s: materializable(dg.AssetSelection.groups(s), graph) for s in SOURCES}
-    unknown = [s for s in current if recorded is None or s not in recorded]
-    last_materialized = {s: _oldest_latest_materialization(context.instance, own_assets[s]) for s in unknown}
-    newest = newest_modification(data_root.raw, now=now)
-    chosen = [s for s in sources_to_run(recorded, current, last_materialized, newest) if own_assets[s]]
-    reruns = rerun_count(context.cursor)
-    if not chosen:
+def raw_data_sensor(context: dg.SensorEvaluationContext, data_root: DataRoot):
+    changed, unsettled = changed_sources(data_root, context.instance, time.time())
+    if not changed:
         waiting = f"; waiting for files still being written: {', '.join(sorted(unsettled))}" if unsettled else ""
-        return dg.SensorResult(skip_reason=dg.SkipReason(f"no source changed{waiting}"),
-                               cursor=next_cursor(recorded, current, reruns))
-    # The changed sources' groups and everything downstream of them, checks included.
-    selection = dg.AssetSelection.groups(*chosen).downstream()
-    keys = materializable(selection, graph)
-    request = dg.RunRequest(
-        run_key=run_key(chosen, current, reruns + 1),
-        asset_selection=sorted(keys, key=lambda k: k.to_user_string()),
-        asset_check_keys=sorted(selection.resolve_checks(graph), key=lambda k: k.to_user_string()),
-        tags={SOURCES_TAG: ",".join(chosen)},
+        return dg.SkipReason(f"no source changed since its last observation{waiting}")
+    repository = context.repository_def
+    assets_defs = set(repository.assets_defs_by_key.values())
+    roots = [dg.AssetKey(raw_asset_key(s)) for s in changed]
+    keys = downstream(assets_defs, roots)
+    context.log.info(f"sources changed: {', '.join(changed)}; running {len(keys)} assets")
+    return dg.RunRequest(
+        run_key=run_key(changed),
+        asset_selection=roots + sorted(keys, key=lambda k: k.to_user_string()),
+        asset_check_keys=checks_of(assets_defs, repository.asset_checks_defs_by_key, keys),
+        tags={SOURCES_TAG: ",".join(changed)},
     )
-    context.log.info(f"sources changed: {', '.join(chosen)}; rerunning {len(keys)} assets")
-    return dg.SensorResult(run_requests=[request], cursor=next_cursor(recorded, current, reruns + 1))
