@@ -13,6 +13,7 @@ from mglt_pipeline.defs.effects import (
 from mglt_pipeline.effects.simulate import simulate_trial
 from mglt_pipeline.effects.tables import EFFECT_COLUMNS, TREATMENT_EFFECTS_COLUMNS
 from mglt_pipeline.registry import OUTCOMES
+from mglt_pipeline.paths import FOREST_PLOT_FILE
 from mglt_pipeline.resources import REPORTS_DIR, WAREHOUSE_FILE, build_resources
 
 PLANTED = {"isi_total": -6.0, "oura_sleep_score": 6.0}  # week_3 differences, active minus placebo
@@ -94,7 +95,7 @@ def test_effect_metadata_carries_week_3_numbers_and_plot(run):
 
 def test_forest_plot_is_written_and_shown(run):
     root, result, _ = run
-    path = root / REPORTS_DIR / "forest_plot.png"
+    path = root / REPORTS_DIR / FOREST_PLOT_FILE
     assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "data:image/png;base64," in _metadata(result, FOREST_PLOT)["forest_plot"].value
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mglt_pipeline.defs.report import REPORT_FILE, trial_report, trial_report_complete
+from mglt_pipeline.defs.report import trial_report, trial_report_complete
+from mglt_pipeline.paths import FOREST_PLOT_FILE, REPORT_FILE, adjusted_means_file
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.resources import DataRoot
 from mglt_pipeline_tests.test_report import report_inputs
@@ -28,9 +29,18 @@ def upstream_assets(blinded: bool) -> list[dg.AssetsDefinition]:
     return [make(name, frame) for name, frame in tables.items()]
 
 
+def write_figures(root, inputs) -> None:
+    """The figures the effects assets write under reports/figures/, which the report reads."""
+    figures = {FOREST_PLOT_FILE: inputs.forest_png} | {adjusted_means_file(o.id): inputs.outcome_pngs[o.id] for o in OUTCOMES}
+    for relative, png in figures.items():
+        (root / "reports" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / "reports" / relative).write_bytes(png)
+
+
 def test_trial_report_writes_the_file_and_links_it(tmp_path):
     (tmp_path / "raw").mkdir()
     (tmp_path / "truth.json").write_text("{}")
+    write_figures(tmp_path, report_inputs(blinded=True, simulated=False))
     result = dg.materialize([*upstream_assets(blinded=True), trial_report, trial_report_complete],
                             resources={"data_root": DataRoot(path=str(tmp_path)), "io_manager": dg.mem_io_manager})
     assert result.success
@@ -42,7 +52,24 @@ def test_trial_report_writes_the_file_and_links_it(tmp_path):
     assert metadata["size_bytes"].value == path.stat().st_size
     assert metadata["blinded"].value is True and metadata["simulated_data"].value is True
     assert 'id="simulated-notice"' in html and result.run_id in html
+    assert inputs_figure(html, report_inputs(blinded=True, simulated=False).forest_png)
     assert [e.passed for e in result.get_asset_check_evaluations()] == [True]
+
+
+def inputs_figure(html: str, png: bytes) -> bool:
+    """The figure read from reports/figures/ is the one embedded in the report."""
+    import base64
+
+    return base64.b64encode(png).decode() in html
+
+
+def test_the_report_says_which_figure_is_missing(tmp_path):
+    (tmp_path / "raw").mkdir()
+    result = dg.materialize([*upstream_assets(blinded=True), trial_report], raise_on_error=False,
+                            resources={"data_root": DataRoot(path=str(tmp_path)), "io_manager": dg.mem_io_manager})
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "reports/figures/forest_plot.png does not exist" in str(failure.event_specific_data.error.cause.message)
 
 
 def test_failing_checks_are_the_latest_failed_evaluations():

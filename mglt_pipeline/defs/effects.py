@@ -5,7 +5,10 @@ Group ``treatment_effects``:
   over ``OUTCOMES``): the SAP's primary model fitted once on ``analysis_dataset``, with the contrast
   and adjusted means at every post-baseline visit, and Hedges' g and the sensitivity analyses on the week_3 row;
 - ``treatment_effects``: the SAP's effects table, one week_3 row per outcome, BH within family;
-- ``forest_plot``: Hedges' g with 95% CI of every outcome, written to ``reports/forest_plot.png``.
+- ``forest_plot``: Hedges' g with 95% CI of every outcome, written to ``reports/figures/forest_plot.png``.
+
+Each figure is drawn by the asset it belongs to and written under ``reports/figures/`` (the adjusted
+means of each outcome by ``effect_models``), where the report reads it.
 """
 
 import base64
@@ -16,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mglt_pipeline.effects.plots import adjusted_means_png, forest_plot_png
+from mglt_pipeline.paths import FOREST_PLOT_FILE, adjusted_means_file
 from mglt_pipeline.effects.primary import arm_labels
 from mglt_pipeline.visits import FINAL_VISIT
 from mglt_pipeline.effects.tables import effect_table, treatment_effects_table
@@ -27,7 +31,6 @@ ANALYSIS_DATASET = "analysis_dataset"
 TREATMENT_EFFECTS = "treatment_effects"
 FOREST_PLOT = "forest_plot"
 EFFECT_MODELS = "effect_models"
-FOREST_PLOT_FILE = "forest_plot.png"
 WEEK_3_METADATA = ("estimate", "se", "df", "ci_low", "ci_high", "p_value", "hedges_g", "interaction_p")
 SUMMARY_COLUMNS = ("outcome", "family", "n_active", "n_placebo", "estimate", "ci_low", "ci_high",
                    "p_value", "p_adj", "hedges_g", "improved", "converged")
@@ -47,8 +50,8 @@ def _number(value) -> dg.MetadataValue:
     return dg.MetadataValue.float(float(value)) if np.isfinite(value) else dg.MetadataValue.null()
 
 
-def effect_metadata(table: pd.DataFrame, outcome: Outcome) -> dict[str, dg.MetadataValue]:
-    """Week_3 numbers, arm sizes, convergence and the adjusted-means plot of one effect table."""
+def effect_metadata(table: pd.DataFrame, outcome: Outcome, png: bytes) -> dict[str, dg.MetadataValue]:
+    """Week_3 numbers, arm sizes, convergence and the adjusted-means plot (``png``) of one effect table."""
     final = table.loc[table["visit"] == FINAL_VISIT].iloc[0]
     return {
         **{f"week_3_{name}": _number(final[name]) for name in WEEK_3_METADATA},
@@ -60,7 +63,7 @@ def effect_metadata(table: pd.DataFrame, outcome: Outcome) -> dict[str, dg.Metad
         "by_visit": dg.MetadataValue.md(
             table[["visit", "estimate", "ci_low", "ci_high", "p_value", "mean_placebo", "mean_active"]]
             .round(3).to_markdown(index=False)),
-        "adjusted_means": png_markdown(adjusted_means_png(table, outcome.label), outcome.label),
+        "adjusted_means": png_markdown(png, outcome.label),
     }
 
 
@@ -78,10 +81,11 @@ def effect_spec(outcome: Outcome) -> dg.AssetSpec:
                                                                     is_required=False)
                       for o in OUTCOMES},
                 ins={"analysis_dataset": dg.AssetIn(ANALYSIS_DATASET)})
-def effect_assets(context: AssetExecutionContext, analysis_dataset: pd.DataFrame):
+def effect_assets(context: AssetExecutionContext, data_root: DataRoot, analysis_dataset: pd.DataFrame):
     """Every selected ``effect_<outcome id>``, in one step so that ``analysis_dataset`` (a row per
     participant, outcome and visit: the largest table of the warehouse) is read once, not once per
-    outcome; each outcome is still its own asset, selectable and materialized on its own."""
+    outcome; each outcome is still its own asset, selectable and materialized on its own. Its
+    adjusted-means figure goes to ``reports/figures/adjusted_means/<outcome id>.png``."""
     labels = arm_labels(analysis_dataset["arm"].unique())
     rows_by_outcome = dict(tuple(analysis_dataset.groupby("outcome", sort=False)))
     no_rows = analysis_dataset.iloc[:0]
@@ -90,7 +94,11 @@ def effect_assets(context: AssetExecutionContext, analysis_dataset: pd.DataFrame
         if dg.AssetKey(name) not in context.selected_asset_keys:
             continue
         table = effect_table(rows_by_outcome.get(outcome.id, no_rows), outcome.id, labels)
-        yield dg.Output(table, output_name=name, metadata=effect_metadata(table, outcome))
+        png = adjusted_means_png(table, outcome.label)
+        data_root.write_report_file(adjusted_means_file(outcome.id), png)
+        yield dg.Output(table, output_name=name, metadata={
+            **effect_metadata(table, outcome, png),
+            "figure": dg.MetadataValue.path(str(data_root.reports / adjusted_means_file(outcome.id)))})
 
 
 EFFECT_ASSETS = [effect_assets]
@@ -112,19 +120,18 @@ def treatment_effects_asset(**effect_tables: pd.DataFrame) -> dg.Output:
 
 @dg.asset(name=FOREST_PLOT, group_name=GROUP, ins={"treatment_effects": dg.AssetIn(TREATMENT_EFFECTS)})
 def forest_plot_asset(treatment_effects: pd.DataFrame, data_root: DataRoot) -> dg.MaterializeResult:
-    """Forest plot of Hedges' g at week_3 by family, written to ``<data root>/reports/forest_plot.png``."""
+    """Forest plot of Hedges' g at week_3 by family, written to ``reports/figures/forest_plot.png``."""
     png = forest_plot_png(treatment_effects)
-    path = data_root.reports / FOREST_PLOT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png)
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)),
+    data_root.write_report_file(FOREST_PLOT_FILE, png)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(data_root.reports / FOREST_PLOT_FILE)),
                                           "forest_plot": png_markdown(png, "forest plot")})
 
 
-@dg.asset_check(asset=TREATMENT_EFFECTS, name="one_consistent_row_per_outcome")
+@dg.asset_check(asset=TREATMENT_EFFECTS, name="one_consistent_row_per_outcome", blocking=True)
 def treatment_effects_check(treatment_effects: pd.DataFrame) -> dg.AssetCheckResult:
     """One row per registry outcome; fitted rows have SE > 0, df > 0, p <= p_adj <= 1 and a CI
-    around the estimate; unfitted rows have no estimate and say why."""
+    around the estimate; unfitted rows have no estimate and say why. Blocking: when it fails, the
+    forest plot and the report are not made from the table (and the run is not committed)."""
     t = treatment_effects
     fitted, unfitted = t.loc[t["converged"]], t.loc[~t["converged"]]
     bad_fitted = ~((fitted["se"] > 0) & (fitted["df"].isna() | (fitted["df"] > 0))

@@ -1,8 +1,8 @@
 """The trial report (group ``report``): one self-contained HTML file a statistician can send.
 
-``trial_report`` reads the flow, baseline, adverse events, quarantine and effects tables, draws the figures with the
-effects room's plot functions and writes ``<data root>/reports/trial_report.html``
-(``mglt_pipeline.report.render.build_trial_report``). Failing checks are the latest evaluations the
+``trial_report`` reads the flow, baseline, adverse events, quarantine and effects tables and the
+figures their assets wrote under ``reports/figures/``, and writes ``<data root>/reports/trial_report.html``
+(``mglt_pipeline.report.render.build_trial_report``), aside until the run commits. Failing checks are the latest evaluations the
 Dagster instance recorded for the graph's checks (a check of this run that has not yet run shows its
 previous evaluation, with that run's id).
 """
@@ -14,7 +14,8 @@ import dagster as dg
 import pandas as pd
 
 from mglt_pipeline.automation.fingerprint import data_fingerprint
-from mglt_pipeline.effects.plots import adjusted_means_png, forest_plot_png
+from mglt_pipeline.defs.expectations import DATA_DOCS_INDEX
+from mglt_pipeline.paths import FOREST_PLOT_FILE, REPORT_FILE, adjusted_means_file
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.report.provenance import build_provenance
 from mglt_pipeline.report.audit import report_problems
@@ -24,7 +25,7 @@ from mglt_pipeline.resources import DataRoot
 
 GROUP = "report"
 TRIAL_REPORT = dg.AssetKey("trial_report")
-REPORT_FILE = "trial_report.html"
+FOREST_PLOT = dg.AssetKey("forest_plot")
 EFFECT_INPUTS = {f"effect_{o.id}": dg.AssetIn(key=dg.AssetKey(f"effect_{o.id}")) for o in OUTCOMES}
 
 
@@ -44,9 +45,18 @@ def latest_failing_checks(instance: dg.DagsterInstance, check_keys: "Iterable[dg
     return pd.DataFrame(rows)
 
 
+def graph_check_keys() -> list[dg.AssetCheckKey]:
+    """Every asset check of the pipeline: the check specs of every room's assets and checks."""
+    from mglt_pipeline.definitions import ROOMS  # the rooms, this one included, are imported by then
+
+    definitions = [d for room in ROOMS for d in (*getattr(room, "ASSETS", ()), *getattr(room, "CHECKS", ()))]
+    return sorted({spec.key for d in definitions for spec in d.check_specs}, key=lambda k: k.to_user_string())
+
+
 @dg.asset(
     group_name=GROUP,
     ins=EFFECT_INPUTS,
+    deps=[FOREST_PLOT],
     kinds={"html"},
     description=(
         "The trial report: study summary, CONSORT participant flow by arm, Table 1 (one column per "
@@ -69,20 +79,18 @@ def trial_report(context: dg.AssetExecutionContext, data_root: DataRoot, partici
         participants=participants, randomization=randomization, participant_flow=participant_flow,
         baseline_characteristics=baseline_characteristics, adverse_events=adverse_events, quarantine=quarantine,
         treatment_effects=treatment_effects, effect_tables=effect_tables,
-        forest_png=forest_plot_png(treatment_effects),
-        outcome_pngs={o.id: adjusted_means_png(effect_tables[o.id], o.label) for o in OUTCOMES},
-        failing_checks=latest_failing_checks(context.instance,
-                                             context.job_def.asset_layer.asset_graph.asset_check_keys),
+        forest_png=data_root.read_report_file(FOREST_PLOT_FILE),
+        outcome_pngs={o.id: data_root.read_report_file(adjusted_means_file(o.id)) for o in OUTCOMES},
+        failing_checks=latest_failing_checks(context.instance, graph_check_keys()),
+        validation_docs=DATA_DOCS_INDEX if data_root.current_path(DATA_DOCS_INDEX).exists() else None,
         provenance=build_provenance(data_root.root, data_fingerprint(data_root.raw), context.run.run_id),
     )
-    html = build_trial_report(inputs)
+    written = data_root.write_report_file(REPORT_FILE, build_trial_report(inputs))
     path = data_root.reports / REPORT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(path)),
         "url": dg.MetadataValue.url(path.as_uri()),
-        "size_bytes": dg.MetadataValue.int(path.stat().st_size),
+        "size_bytes": dg.MetadataValue.int(written.stat().st_size),
         "outcomes": dg.MetadataValue.int(len(effect_tables)),
         "blinded": dg.MetadataValue.bool(is_blinded(treatment_effects)),
         "simulated_data": dg.MetadataValue.bool(inputs.provenance.simulated),
@@ -94,7 +102,7 @@ def trial_report(context: dg.AssetExecutionContext, data_root: DataRoot, partici
     "The report file exists, loads nothing from the network (images and styles embedded) and has "
     "a section for every outcome of the registry."))
 def trial_report_complete(data_root: DataRoot) -> dg.AssetCheckResult:
-    path = data_root.reports / REPORT_FILE
+    path = data_root.current_path(REPORT_FILE)
     problems = report_problems(path.read_text(encoding="utf-8"), [o.id for o in OUTCOMES]) \
         if path.exists() else [f"{path} does not exist"]
     return dg.AssetCheckResult(passed=not problems, description="; ".join(problems) or "complete",

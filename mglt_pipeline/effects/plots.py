@@ -3,14 +3,12 @@
 Public for the report: ``adjusted_means_png(effect_table, title)`` (one outcome's adjusted means by
 visit and arm with 95% CIs) and ``forest_plot_png(treatment_effects)`` (Hedges' g with 95% CI of
 every outcome, grouped by family). Arms are named A/B while blinded (SAP "Blinded mode").
-A figure depends only on the columns it plots; the last figures drawn are kept by those values, so
-that the report reuses, in the same run, the figures the effects assets drew (drawing is the cost).
+Each figure is drawn once, by the asset that owns it, which writes it under ``reports/figures/``;
+the report reads it from there (``defs.effects``, ``defs.report``).
 """
 from __future__ import annotations
 
 import io
-from collections import OrderedDict
-from collections.abc import Callable
 
 import matplotlib
 
@@ -27,21 +25,6 @@ ADJUSTED_MEANS_COLUMNS = ["visit_num", "visit", "blinded", "converged", *(
     f"mean_{arm}{bound}" for arm in ("placebo", "active") for bound in ("", "_ci_low", "_ci_high"))]
 FOREST_COLUMNS = ["family", "outcome", "better", "improved", "hedges_g", "hedges_g_ci_low",
                   "hedges_g_ci_high", "blinded"]
-KEPT_FIGURES = 128
-_figures: OrderedDict[tuple, bytes] = OrderedDict()
-
-
-def _drawn_once(name: str, title: str, plotted: pd.DataFrame, draw: Callable[[], bytes]) -> bytes:
-    """``draw()``, or the PNG drawn before from the same plotted values and title."""
-    values = pd.util.hash_pandas_object(plotted, index=False).to_numpy().tobytes()
-    key = (name, title, tuple(plotted.columns), tuple(map(str, plotted.dtypes)), values)
-    if key in _figures:
-        _figures.move_to_end(key)
-        return _figures[key]
-    png = _figures[key] = draw()
-    if len(_figures) > KEPT_FIGURES:
-        _figures.popitem(last=False)
-    return png
 
 
 def arm_names(blinded: bool) -> dict[str, str]:
@@ -59,8 +42,7 @@ def _png(fig: plt.Figure) -> bytes:
 
 def adjusted_means_png(effect_table: pd.DataFrame, title: str) -> bytes:
     """Adjusted mean by visit and arm with 95% CI, from one outcome's effect table."""
-    plotted = effect_table[ADJUSTED_MEANS_COLUMNS]
-    return _drawn_once("adjusted_means", title, plotted, lambda: _draw_adjusted_means(plotted, title))
+    return _draw_adjusted_means(effect_table[ADJUSTED_MEANS_COLUMNS], title)
 
 
 def _draw_adjusted_means(effect_table: pd.DataFrame, title: str) -> bytes:
@@ -86,8 +68,7 @@ def _draw_adjusted_means(effect_table: pd.DataFrame, title: str) -> bytes:
 
 def forest_plot_png(treatment_effects: pd.DataFrame) -> bytes:
     """Hedges' g at week_3 with 95% CI of every outcome, grouped by family; g > 0: active higher."""
-    plotted = treatment_effects[[c for c in FOREST_COLUMNS if c in treatment_effects]]
-    return _drawn_once("forest_plot", "", plotted, lambda: _draw_forest_plot(plotted))
+    return _draw_forest_plot(treatment_effects[[c for c in FOREST_COLUMNS if c in treatment_effects]])
 
 
 def _draw_forest_plot(treatment_effects: pd.DataFrame) -> bytes:
