@@ -10,7 +10,6 @@ from mglt_pipeline.sources.oura import read_oura
 from mglt_pipeline.sources.redcap import read_redcap
 from mglt_pipeline.sources.trial_files import read_diary, read_participants, read_randomization
 from mglt_pipeline.validation import oura_rules
-from mglt_pipeline.validation.expectations import run_oura_suite
 from mglt_pipeline.validation.quarantine import QUARANTINE_COLUMNS, is_direct_identifier, supersede
 from mglt_pipeline_tests.ingest_fixtures import (
     PARTICIPANTS_HEADER, PARTICIPANTS_ROWS, collection, csv_text, daily_record, redcap_header, redcap_row,
@@ -225,16 +224,3 @@ def test_oura_day_rule():
                                                   pd.Timestamp("2025-01-02")]
     assert oura_rules.day_rule_mismatches(_periods()).empty
     assert len(oura_rules.day_rule_mismatches(_periods(day=pd.Timestamp("2025-01-01")))) == 1
-
-
-def test_great_expectations_suite_flags_duplicate_ids_and_scores():
-    frame = pd.DataFrame({"participant_id": ["P1", "P1"], "id": ["a", "a"], "day": pd.to_datetime(["2025-01-01"] * 2),
-                          "score": [50.0, 120.0], **{c: [50.0, 50.0] for c in (
-                              "contributors_activity_balance", "contributors_body_temperature", "contributors_hrv_balance",
-                              "contributors_previous_day_activity", "contributors_previous_night",
-                              "contributors_recovery_index", "contributors_resting_heart_rate",
-                              "contributors_sleep_balance")}})
-    failed = {(o.expectation, o.column): o.unexpected_count
-              for o in run_oura_suite("oura_daily_readiness", frame) if not o.success}
-    assert failed == {("expect_column_values_to_be_unique", "id"): 2,
-                      ("expect_column_values_to_be_between", "score"): 1}

@@ -39,6 +39,8 @@ class ReportInputs:
     outcome_pngs: Mapping[str, bytes]
     provenance: Provenance
     failing_checks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    validation_docs: str | None = None
+    """Link (relative to the report) to the Great Expectations Data Docs of the run, if rendered."""
 
 
 def png_data_uri(png: bytes) -> str:
@@ -128,4 +130,5 @@ def build_trial_report(inputs: ReportInputs) -> str:
         adverse_events=table_html(safety.adverse_event_listing(inputs.adverse_events, inputs.randomization,
                                                                blinded), "adverse-event-listing"),
         adverse_event_count=len(inputs.adverse_events),
+        validation_docs=inputs.validation_docs,
     )
