@@ -8,6 +8,7 @@ defines; a reader starts here. The rooms, in the order the data flows:
 - ``scoring``: questionnaire items -> ISI, LSEQ, RSQ-W and POMS scores (group scored);
 - ``analysis``: study days, weekly windows (group windows), the analysis dataset, Table 1, the
   participant flow and adverse events (group analysis);
+- ``expectations``: Great Expectations across rows and tables, with Data Docs (a check);
 - ``effects``: one mixed model per registry outcome, the effects table and forest plot
   (group treatment_effects);
 - ``report``: the self-contained HTML trial report (group report);
@@ -20,18 +21,24 @@ from pathlib import Path
 import dagster as dg
 
 from mglt_pipeline.automation.versions import with_code_versions
-from mglt_pipeline.defs import analysis, automation, effects, ingest, report, scoring
-from mglt_pipeline.resources import build_resources, default_data_root
+from mglt_pipeline.defs import analysis, automation, effects, expectations, ingest, report, scoring
+from mglt_pipeline.resources import build_resources, default_data_root, roll_back_failed_runs
 
-ROOMS = (ingest, scoring, analysis, effects, report, automation)
+ROOMS = (ingest, scoring, analysis, expectations, effects, report, automation)
+
+
+def _rolled_back_on_failure(definitions: list) -> list:
+    """Every asset and check with the hook that rolls its run's writes back when a step fails."""
+    return [d.with_hooks({roll_back_failed_runs}) if isinstance(d, dg.AssetsDefinition) else d for d in definitions]
 
 
 def build_definitions(data_root: Path | str | None = None) -> dg.Definitions:
     """Definitions for one data root (default: ``$MGLT_DATA_DIR`` or the repository's ``data/``)."""
     root = Path(data_root) if data_root is not None else default_data_root()
     return dg.Definitions(
-        assets=with_code_versions([a for room in ROOMS for a in getattr(room, "ASSETS", [])]),
-        asset_checks=[c for room in ROOMS for c in getattr(room, "CHECKS", [])],
+        assets=[*ingest.RAW_SOURCES, *_rolled_back_on_failure(
+            with_code_versions([a for room in ROOMS for a in getattr(room, "ASSETS", [])], ROOMS))],
+        asset_checks=_rolled_back_on_failure([c for room in ROOMS for c in getattr(room, "CHECKS", [])]),
         sensors=[s for room in ROOMS for s in getattr(room, "SENSORS", [])],
         schedules=[s for room in ROOMS for s in getattr(room, "SCHEDULES", [])],
         jobs=[j for room in ROOMS for j in getattr(room, "JOBS", [])],

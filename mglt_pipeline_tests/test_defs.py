@@ -18,17 +18,19 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
 
 
 def graph_snapshot(tmp_root: Path) -> str:
-    """One line per asset (group, key, upstream keys), check, sensor, schedule and job."""
+    """One line per asset (group, key, upstream keys; observable sources marked), check (blocking
+    ones marked), sensor, schedule and job."""
     defs = build_definitions(tmp_root)
     graph = defs.resolve_asset_graph()
     lines = []
     for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
         node = graph.get(key)
         parents = ", ".join(sorted(p.to_user_string() for p in node.parent_keys))
-        kind = "asset" if node.is_materializable else "external"
+        kind = "asset" if node.is_materializable else "observable" if node.is_observable else "external"
         lines.append(f"{kind} [{node.group_name}] {key.to_user_string()} <- {parents}")
     for check in sorted(graph.asset_check_keys, key=lambda c: (c.asset_key.to_user_string(), c.name)):
-        lines.append(f"check {check.asset_key.to_user_string()}:{check.name}")
+        blocking = " (blocking)" if graph.get_check_spec(check).blocking else ""
+        lines.append(f"check {check.asset_key.to_user_string()}:{check.name}{blocking}")
     lines += [f"sensor {s.name}" for s in defs.sensors or []]
     lines += [f"schedule {s.name} {s.cron_schedule} {s.execution_timezone}" for s in defs.schedules or []]
     lines += [f"job {j.name}" for j in defs.jobs or []]

@@ -4,23 +4,24 @@ One asset group per source. Each source is one multi-asset that writes its clean
 ``<source>_quarantine`` entries (what was rejected) and its ``<source>_set_aside`` entries (what was
 not read or not used, and why), and reports on each clean table the check ``no_quarantined_rows``
 (severity ERROR, failing while the source has quarantined input). The ``quarantine`` and
-``set_aside`` assets (group ``data_quality``) union the sources' entries. Raw inputs are external assets (``raw_<source>``), so
-lineage starts at the files. The logic lives in ``mglt_pipeline.sources``; assets call it and attach
+``set_aside`` assets (group ``data_quality``) union the sources' entries. Raw inputs are observable source assets (``raw_<source>``,
+whose data version is the fingerprint of their files), so lineage starts at the files. The logic lives in ``mglt_pipeline.sources``; assets call it and attach
 metadata.
 """
 
+import warnings
 from typing import Iterator
 
 import dagster as dg
 from dagster import AssetExecutionContext
 import pandas as pd
 
+from mglt_pipeline.automation.fingerprint import raw_asset_key, source_state
 from mglt_pipeline.resources import DataRoot
 from mglt_pipeline.sources.oura import DOCUMENT_KINDS, read_oura
 from mglt_pipeline.sources.redcap import read_redcap
 from mglt_pipeline.sources.trial_files import read_diary, read_participants, read_randomization
 from mglt_pipeline.validation import oura_rules
-from mglt_pipeline.validation.expectations import run_oura_suite
 from mglt_pipeline.validation.quarantine import Ingested, concat_quarantine, concat_set_aside
 
 QUARANTINE_GROUP = "data_quality"
@@ -35,13 +36,29 @@ SOURCE_TABLES = {
 RAW_DESCRIPTIONS = {
     "participants": "raw/participants.csv: one row per enrolled participant.",
     "randomization": "raw/randomization.csv and optional raw/unblinding.csv.",
-    "oura": "raw/oura/<participant_id>/*.json: Oura API v2 collection responses.",
-    "redcap": "raw/redcap/*.csv: REDCap flat exports, one row per participant and event.",
-    "diary": "raw/diary/*.csv: daily diary exports, one row per participant and date.",
+    "oura": "raw/oura/<participant_id>/: Oura API v2 responses, account exports, Trends CSV.",
+    "redcap": "raw/redcap/: REDCap flat exports (one row per participant and event), data dictionary.",
+    "diary": "raw/diary/: daily diary exports, one row per participant and date.",
 }
-RAW_ASSETS = [dg.AssetSpec(f"raw_{source}", group_name=source, description=text,
-                           kinds={"csv"} if source != "oura" else {"json"})
-              for source, text in RAW_DESCRIPTIONS.items()]
+
+
+def raw_source(source: str) -> dg.SourceAsset:
+    """``raw_<source>``, observed: its data version is the fingerprint of the source's settled files
+    (automation.fingerprint), with their count, size and newest file as metadata. A run observes it
+    before reading, so the UI shows when each source's data changed and what is stale because of it."""
+    with warnings.catch_warnings():  # observable source assets are a beta API of Dagster 1.x
+        warnings.simplefilter("ignore", dg.BetaWarning)
+
+        @dg.observable_source_asset(name=raw_asset_key(source), group_name=source, required_resource_keys={"data_root"},
+                                    description=RAW_DESCRIPTIONS[source] + " Data version: fingerprint of the files.")
+        def observe(context) -> dg.ObserveResult:
+            state = source_state(context.resources.data_root.raw, source)
+            return dg.ObserveResult(data_version=dg.DataVersion(state.fingerprint), metadata=state.metadata())
+
+    return observe
+
+
+RAW_SOURCES = [raw_source(source) for source in RAW_DESCRIPTIONS]
 
 
 def quarantine_key(source: str) -> str:
@@ -126,7 +143,7 @@ def _ingest(source: str, reads_participants: bool = True):
     """The multi-asset of one source: its clean table(s), its quarantine entries and its checks,
     from its raw files (and, but for participants.csv itself, the known participants)."""
     return dg.multi_asset(name=f"ingest_{source}", outs=_source_outs(source), required_resource_keys={"data_root"},
-                          deps=[f"raw_{source}"], check_specs=_check_specs(source),
+                          deps=[raw_asset_key(source)], check_specs=_check_specs(source),
                           ins={"participants": dg.AssetIn("participants")} if reads_participants else None)
 
 
@@ -202,15 +219,6 @@ SLEEP_PERIOD_RULES = {
     "day_follows_bedtime_end": (oura_rules.day_rule_mismatches,
                                 "day = local date of bedtime_end, +1 at or after 18:00 local (DATA_CONTRACT.md)."),
 }
-GX_CHECK = "great_expectations_suite"
-GX_DESCRIPTIONS = {
-    "oura_daily_sleep": "GX suite: ids, days, scores 1..100.",
-    "oura_sleep_periods": "GX suite: ids, days, types, heart rates.",
-    "oura_daily_activity": "GX suite: ids, days, scores 1..100.",
-    "oura_daily_readiness": "GX suite: ids, days, scores 1..100.",
-}
-
-
 @dg.multi_asset_check(
     name="oura_sleep_period_rules",
     specs=[dg.AssetCheckSpec(name, asset="oura_sleep_periods", description=text)
@@ -228,31 +236,8 @@ def sleep_period_rules(oura_sleep_periods: pd.DataFrame):
                       "examples": dg.MetadataValue.md(broken.head(10).to_markdown(index=False))})
 
 
-def expectations_result(table: str, frame: pd.DataFrame) -> dg.AssetCheckResult:
-    """The table's Great Expectations suite (validation.expectations) as an ERROR check result."""
-    outcomes = run_oura_suite(table, frame)
-    failed = {f"{o.expectation}({o.column})": o.unexpected_count for o in outcomes if not o.success}
-    return dg.AssetCheckResult(asset_key=table, check_name=GX_CHECK, passed=not failed,
-                               severity=dg.AssetCheckSeverity.ERROR,
-                               metadata={"expectations": len(outcomes), "failed": dg.MetadataValue.json(failed)})
+CHECKS = [sleep_period_rules]
 
-
-@dg.multi_asset_check(
-    name="oura_great_expectations",
-    specs=[dg.AssetCheckSpec(GX_CHECK, asset=table, description=text) for table, text in GX_DESCRIPTIONS.items()],
-    ins={table: dg.AssetIn(table) for table in GX_DESCRIPTIONS},
-)
-def oura_expectations(oura_daily_sleep: pd.DataFrame, oura_sleep_periods: pd.DataFrame,
-                      oura_daily_activity: pd.DataFrame, oura_daily_readiness: pd.DataFrame):
-    """The Great Expectations suite of each Oura table, one check result per table."""
-    tables = {"oura_daily_sleep": oura_daily_sleep, "oura_sleep_periods": oura_sleep_periods,
-              "oura_daily_activity": oura_daily_activity, "oura_daily_readiness": oura_daily_readiness}
-    for table, frame in tables.items():
-        yield expectations_result(table, frame)
-
-
-CHECKS = [sleep_period_rules, oura_expectations]
-
-ASSETS = [*RAW_ASSETS, participants_assets, randomization_assets, oura_assets, redcap_assets,
+ASSETS = [participants_assets, randomization_assets, oura_assets, redcap_assets,
           diary_assets, quarantine_asset, set_aside_asset]
-__all__ = ["ASSETS", "CHECKS"]
+__all__ = ["ASSETS", "CHECKS", "RAW_SOURCES"]
