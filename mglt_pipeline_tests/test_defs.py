@@ -50,3 +50,34 @@ def test_every_registry_outcome_has_an_effect_asset_fed_by_the_analysis_dataset(
         node = graph.get(dg.AssetKey(f"effect_{outcome.id}"))
         assert node.group_name == "treatment_effects"
         assert "analysis_dataset" in {p.to_user_string() for p in node.parent_keys}
+
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mglt_pipeline"
+FILE_ASSETS = {"forest_plot", "trial_report"}
+"""Assets that write report files, not warehouse tables."""
+
+
+def test_the_package_uses_no_private_dagster_module():
+    import re
+
+    private = re.compile(r"\bdagster(_\w+)?\._")
+    found = [f"{p.relative_to(PACKAGE)}:{n}: {line.strip()}" for p in sorted(PACKAGE.rglob("*.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if private.search(line)]
+    assert found == []
+
+
+def test_every_table_the_graph_writes_has_a_contract(tmp_path):
+    from mglt_pipeline.warehouse.tables import contract_for
+
+    graph = build_definitions(tmp_path).resolve_asset_graph()
+    tables = [k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).is_materializable]
+    assert len(tables) > 60
+    for table in sorted(set(tables) - FILE_ASSETS):
+        assert table in contract_for(table).table_names
+
+
+def test_docs_tables_md_is_generated_from_the_contracts():
+    from mglt_pipeline.warehouse.docs import TABLES_MD, tables_markdown
+
+    assert TABLES_MD.read_text(encoding="utf-8") == tables_markdown(), \
+        "docs/TABLES.md is not current: python -m mglt_pipeline.warehouse.docs"

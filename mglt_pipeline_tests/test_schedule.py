@@ -37,7 +37,7 @@ def test_schedule_and_sensor_launch_the_whole_graph_in_one_process():
 
 
 def test_schedule_requests_one_run_of_everything_raw_sources_observed_first():
-    from mglt_pipeline.defs.ingest import raw_source
+    from mglt_pipeline.defs.ingest import raw_sources
 
     @dg.asset(group_name="redcap", deps=["raw_redcap"])
     def questionnaire_items(): ...
@@ -45,7 +45,7 @@ def test_schedule_requests_one_run_of_everything_raw_sources_observed_first():
     @dg.asset(group_name="report", deps=[questionnaire_items])
     def trial_report(): ...
 
-    defs = dg.Definitions(assets=[raw_source("redcap"), questionnaire_items, trial_report], jobs=automation.JOBS,
+    defs = dg.Definitions(assets=[raw_sources(("redcap",)), questionnaire_items, trial_report], jobs=automation.JOBS,
                           schedules=automation.SCHEDULES, resources={"data_root": dg.ResourceDefinition.none_resource()})
     schedule = defs.resolve_schedule_def(automation.SCHEDULES[0].name)
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 3, 2, 2, 0))

@@ -42,23 +42,33 @@ RAW_DESCRIPTIONS = {
 }
 
 
-def raw_source(source: str) -> dg.SourceAsset:
-    """``raw_<source>``, observed: its data version is the fingerprint of the source's settled files
-    (automation.fingerprint), with their count, size and newest file as metadata. A run observes it
-    before reading, so the UI shows when each source's data changed and what is stale because of it."""
-    with warnings.catch_warnings():  # observable source assets are a beta API of Dagster 1.x
+def raw_spec(source: str) -> dg.AssetSpec:
+    """``raw_<source>``: the source's raw files, as the UI shows them."""
+    return dg.AssetSpec(raw_asset_key(source), group_name=source, kinds={"csv"} if source != "oura" else {"json"},
+                        description=RAW_DESCRIPTIONS[source] + " Data version: the fingerprint of its files.")
+
+
+def raw_sources(sources=tuple(RAW_DESCRIPTIONS)) -> dg.AssetsDefinition:
+    """The raw sources, observed: each one's data version is the fingerprint of its settled files
+    (automation.fingerprint), with their count, size and newest file as metadata. A run observes the
+    sources it reads first, so the UI shows when each source's data changed and what is stale."""
+    with warnings.catch_warnings():  # observable sources are a beta API of Dagster 1.x
         warnings.simplefilter("ignore", dg.BetaWarning)
 
-        @dg.observable_source_asset(name=raw_asset_key(source), group_name=source, required_resource_keys={"data_root"},
-                                    description=RAW_DESCRIPTIONS[source] + " Data version: fingerprint of the files.")
-        def observe(context) -> dg.ObserveResult:
-            state = source_state(context.resources.data_root.raw, source)
-            return dg.ObserveResult(data_version=dg.DataVersion(state.fingerprint), metadata=state.metadata())
+        @dg.multi_observable_source_asset(name="observe_raw_sources", specs=[raw_spec(s) for s in sources],
+                                          can_subset=True, required_resource_keys={"data_root"})
+        def observe(context: AssetExecutionContext):
+            for source in sources:
+                key = dg.AssetKey(raw_asset_key(source))
+                if key in context.selected_asset_keys:
+                    state = source_state(context.resources.data_root.raw, source)
+                    yield dg.ObserveResult(asset_key=key, data_version=dg.DataVersion(state.fingerprint),
+                                           metadata=state.metadata())
 
     return observe
 
 
-RAW_SOURCES = [raw_source(source) for source in RAW_DESCRIPTIONS]
+RAW_SOURCES = [raw_sources()]
 
 
 def quarantine_key(source: str) -> str:
