@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR := $(if $(MGLT_DATA_DIR),$(MGLT_DATA_DIR),$(CURDIR)/data)
+UI_PORT ?= 3000
 export DAGSTER_HOME := $(abspath $(DATA_DIR))/dagster_home
 
-.PHONY: install run test ui bench clean
+.PHONY: install run test ui docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +29,10 @@ test: install
 ui: install
 	@mkdir -p "$(DAGSTER_HOME)"
 	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp mglt_pipeline/automation/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
-	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+
+docs: install
+	$(BIN)/python -m mglt_pipeline.warehouse.docs
 
 clean:
-	rm -rf "$(DATA_DIR)/warehouse.duckdb" "$(DATA_DIR)/reports" "$(DAGSTER_HOME)"
+	rm -rf "$(DATA_DIR)/warehouse.duckdb" "$(DATA_DIR)/reports" "$(DATA_DIR)/run.lock" "$(DAGSTER_HOME)"

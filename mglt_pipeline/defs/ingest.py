@@ -4,9 +4,9 @@ One asset group per source. Each source is one multi-asset that writes its clean
 ``<source>_quarantine`` entries (what was rejected) and its ``<source>_set_aside`` entries (what was
 not read or not used, and why), and reports on each clean table the check ``no_quarantined_rows``
 (severity ERROR, failing while the source has quarantined input). The ``quarantine`` and
-``set_aside`` assets (group ``data_quality``) union the sources' entries. Raw inputs are observable source assets (``raw_<source>``,
-whose data version is the fingerprint of their files), so lineage starts at the files. The logic lives in ``mglt_pipeline.sources``; assets call it and attach
-metadata.
+``set_aside`` assets (group ``data_quality``) union the sources' entries. Raw inputs are observable
+source assets (``raw_<source>``, whose data version is the fingerprint of their files), so lineage
+starts at the files. The logic lives in ``mglt_pipeline.sources``; assets call it and attach metadata.
 """
 
 import warnings
