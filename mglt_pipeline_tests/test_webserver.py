@@ -39,7 +39,7 @@ GROUPS = {"participants", "randomization", "oura", "redcap", "diary", "scored", 
 
 ASSETS_QUERY = """
 { assetNodes { assetKey { path } groupName description opVersion isMaterializable isObservable
-  staleStatus dataVersion } }
+  staleStatus staleCauses { key { path } category reason dependency { path } } dataVersion } }
 """
 OBSERVATIONS_QUERY = """
 query ($keys: [AssetKeyInput!]) { assetNodes(assetKeys: $keys) { assetKey { path } dataVersion
@@ -139,7 +139,9 @@ def nodes(port: int) -> dict[str, dict]:
 
 
 def stale(port: int) -> set[str]:
-    return {key for key, node in nodes(port).items() if node["staleStatus"] == "STALE"}
+    found = {key: node for key, node in nodes(port).items() if node["staleStatus"] == "STALE"}
+    print({key: node["staleCauses"][:3] for key, node in found.items()})  # shown when a test fails
+    return set(found)
 
 
 def reload(port: int) -> None:

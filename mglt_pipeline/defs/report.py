@@ -30,7 +30,10 @@ EFFECT_INPUTS = {f"effect_{o.id}": dg.AssetIn(key=dg.AssetKey(f"effect_{o.id}"))
 
 
 def latest_failing_checks(instance: dg.DagsterInstance, check_keys: "Iterable[dg.AssetCheckKey]") -> pd.DataFrame:
-    """The asset checks whose latest recorded evaluation did not pass, one row each."""
+    """The asset checks whose latest recorded evaluation did not pass, one row each.
+
+    Dagster 1.x has no documented reader of check evaluations; ``get_latest_asset_check_evaluation_record``
+    is the instance's own (no private module, no underscore), used here and nowhere else."""
     rows = []
     for key in sorted(check_keys, key=lambda k: k.to_user_string()):
         record = instance.get_latest_asset_check_evaluation_record(key)
@@ -60,14 +63,16 @@ def graph_check_keys() -> list[dg.AssetCheckKey]:
     kinds={"html"},
     description=(
         "The trial report: study summary, CONSORT participant flow by arm, Table 1 (one column per "
-        "arm and overall), data quality (quarantine by source and rule, failing checks), the week-3 "
+        "arm and overall), data quality (quarantine by source and rule, failing checks, a link to the "
+        "Great Expectations Data Docs), the week-3 "
         "effects table by family with raw and BH-adjusted p (unconverged models named with their "
         "message), the sensitivity analyses (per-protocol, ANCOVA on completers), the forest plot, "
         "safety (participants of the safety set with any treatment-emergent adverse event by arm, "
         "listing of events), "
         "adjusted means by visit and arm per outcome, the blinded notice while blinded, and provenance "
         "(code version, data fingerprint, run id, time). One self-contained HTML file, images "
-        "embedded: <data root>/reports/trial_report.html."
+        "embedded (read from reports/figures/, where their assets wrote them): "
+        "<data root>/reports/trial_report.html, published when the run commits."
     ),
 )
 def trial_report(context: dg.AssetExecutionContext, data_root: DataRoot, participants: pd.DataFrame,

@@ -6,6 +6,7 @@ and ``docs/TABLES.md`` is regenerated from the contracts (``python -m mglt_pipel
 """
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
@@ -80,13 +81,22 @@ def _failures(table: str, frame: pd.DataFrame, errors: pa.errors.SchemaErrors, l
 
 
 def duplicated_keys(table: str, frame: pd.DataFrame) -> list[str]:
-    """A sentence naming the repeated keys of ``frame``, if its contract has a key and it repeats."""
-    key = list(contract_for(table).key)
-    repeated = frame.loc[frame.duplicated(key, keep=False), key] if key else frame.iloc[:0]
+    """A sentence naming the repeated keys of ``frame``, if its contract has a key and it repeats.
+    Counted by DuckDB over the frame (out of core), not by pandas: the largest tables have tens of
+    millions of rows at 100k participants."""
+    key = contract_for(table).key
+    if not key or frame.empty:
+        return []
+    columns = ", ".join(f'"{k}"' for k in key)
+    with duckdb.connect() as connection:
+        connection.register("frame", frame)
+        repeated = connection.execute(f"select {columns}, count(*) as n from frame group by {columns} "
+                                      "having count(*) > 1 order by n desc").df()
     if repeated.empty:
         return []
-    examples = repeated.drop_duplicates().head(3).to_dict("records")
-    return [f"warehouse table {table!r}: key ({', '.join(key)}) repeats in {len(repeated)} rows, e.g. {examples}"]
+    examples = repeated.head(3).drop(columns="n").to_dict("records")
+    return [f"warehouse table {table!r}: key ({', '.join(key)}) repeats in {int(repeated['n'].sum())} rows, "
+            f"e.g. {examples}"]
 
 
 def check_table(table: str, frame: pd.DataFrame) -> None:
