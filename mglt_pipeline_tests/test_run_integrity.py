@@ -113,7 +113,8 @@ def test_killed_runs_leave_whole_runs_and_a_rerun_equals_a_clean_run(trial, refe
     problems = kill_runs.kill_test(raw, CI_KILLS, SEED, tmp_path, reference=(reference["root"], reference["seconds"]))
     printed = capsys.readouterr().out
     assert problems == [], printed
-    assert printed.count("consistent") == CI_KILLS and "all equal to the clean run's" in printed
+    assert printed.count("PROBLEMS") == 0 and f"kill {CI_KILLS:2d} at" in printed
+    assert "all equal to the clean run's" in printed
 
 
 def test_a_failed_run_names_the_step_commits_nothing_and_prints_no_report(reference, tmp_path, monkeypatch, capsys):

@@ -3,8 +3,9 @@
     python scripts/kill_runs.py --kills 20 [--participants 12] [--seed 1] [--raw DATA_ROOT/raw]
 
 A clean run on a copy of the trial is the reference (and gives the run's length). On another copy,
-``python -m mglt_pipeline.run`` is started ``--kills`` times and killed (SIGKILL) after a random delay
-between 0 and the run's length; after each kill the data root must hold whole runs only
+``python -m mglt_pipeline.run`` is started and killed (SIGKILL) after a random delay between 0 and the
+run's length until ``--kills`` runs were killed (a run that ends before its moment counts as a
+finished run and shortens the length); after each the data root must hold whole runs only
 (``warehouse.consistency``: every table from a committed run, the report of the last run that
 committed one) and every table must come from one run. A last run then finishes, and every table
 must equal the reference's. Prints one line per kill and a summary; exits 1 on any problem.
@@ -46,15 +47,15 @@ def run_to_end(root: Path) -> tuple[subprocess.CompletedProcess, float]:
     return done, time.monotonic() - started
 
 
-def kill_after(root: Path, seconds: float) -> int:
-    """Start a run, SIGKILL it after ``seconds`` (if still running); its return code (-9 if killed)."""
-    process = start_run(root)
+def kill_after(root: Path, seconds: float) -> tuple[int, float]:
+    """Start a run, SIGKILL it after ``seconds`` if still running; (return code, -9 if killed; seconds it ran)."""
+    started, process = time.monotonic(), start_run(root)
     try:
         process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
         process.kill()
     process.communicate()
-    return process.returncode
+    return process.returncode, time.monotonic() - started
 
 
 def check_after_kill(root: Path) -> list[str]:
@@ -97,16 +98,23 @@ def kill_test(raw: Path, kills: int, seed: int, workdir: Path,
         print(f"reference run: {length:.1f} s")
         reference = (root, length)
     reference, length = reference
-    work, problems = copy_trial(raw, workdir / "killed"), []
-    for number in range(1, kills + 1):
+    work, problems, killed, attempts = copy_trial(raw, workdir / "killed"), [], 0, 0
+    while killed < kills and attempts < 3 * kills:
+        attempts += 1
         delay = rng.uniform(0, length)
-        code = kill_after(work, delay)
+        code, ran = kill_after(work, delay)
+        if code == 0:  # the run ended before its moment: a finished run, not a kill; runs are this fast
+            length = min(length, ran)
+        killed += code == -9
         found = check_after_kill(work)
         state = data_root_state(work)
         held = ", ".join(sorted(set(state.table_runs.values()))) or "none yet"
-        print(f"kill {number:2d} at {delay:5.1f} s (exit {code}): tables of run {held}; "
+        what = f"kill {killed:2d} at {delay:5.1f} s" if code == -9 else f"run ended before {delay:5.1f} s"
+        print(f"{what} (exit {code}): tables of run {held}; "
               + ("consistent" if not found else "PROBLEMS: " + "; ".join(found)))
-        problems += [f"kill {number}: {p}" for p in found]
+        problems += [f"attempt {attempts}: {p}" for p in found]
+    if killed < kills:
+        problems.append(f"only {killed} of {attempts} runs were killed before they ended")
     done, _ = run_to_end(work)
     if done.returncode != 0:
         return problems + [f"the run after the kills failed: {done.stderr[-2000:]}"]
