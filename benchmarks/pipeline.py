@@ -49,12 +49,12 @@ def run_worker(data_root: Path, out_json: Path) -> None:
     import duckdb
 
     from mglt_pipeline.definitions import build_definitions
+    from mglt_pipeline.run import materialize_all
 
     t0 = time.perf_counter()
     defs = build_definitions(data_root)
-    job = defs.resolve_implicit_global_asset_job_def()
     instance = dg.DagsterInstance.ephemeral()
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    result = materialize_all(data_root, instance)  # the job make run launches
     run_seconds = time.perf_counter() - t0
 
     group_of_step = step_groups(defs)
