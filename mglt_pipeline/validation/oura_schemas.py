@@ -11,6 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from mglt_pipeline.validation.engine import ROW_KEY
 from mglt_pipeline.validation.schemas import ISO_DATE, PARTICIPANT_ID, PARTICIPANT_RULE, Date
 
 SLEEP_TYPES = ("long_sleep", "sleep", "late_nap", "rest", "deleted")
@@ -40,9 +41,11 @@ def _real_iso_time(series: pd.Series) -> pd.Series:
 class OuraDocument(pa.DataFrameModel):
     """Fields every Oura document has: who (the folder), which record, which day."""
 
-    participant_id: Series[str] = pa.Field(str_matches=PARTICIPANT_ID, description=PARTICIPANT_RULE)
-    id: Series[str] = pa.Field(description="is required: the Oura record id")
-    day: Series[Date] = pa.Field(dtype_kwargs=ISO_DATE, description="is required: a real date written YYYY-MM-DD")
+    participant_id: Series[str] = pa.Field(str_matches=PARTICIPANT_ID, description=PARTICIPANT_RULE,
+                                           metadata=ROW_KEY)
+    id: Series[str] = pa.Field(description="is required: the Oura record id", metadata=ROW_KEY)
+    day: Series[Date] = pa.Field(dtype_kwargs=ISO_DATE, description="is required: a real date written YYYY-MM-DD",
+                                 metadata=ROW_KEY)
     source_file: Series[str]
 
     class Config:
@@ -60,7 +63,8 @@ class OuraDailySleep(OuraDocument):
 class OuraSleepPeriods(OuraDocument):
     """sleep: one document per sleep period, durations in seconds."""
 
-    type: Series[str] = pa.Field(isin=list(SLEEP_TYPES), description="must be one of " + ", ".join(SLEEP_TYPES))
+    type: Series[str] = pa.Field(isin=list(SLEEP_TYPES), description="must be one of " + ", ".join(SLEEP_TYPES),
+                                 metadata=ROW_KEY)
     bedtime_start: Series[str] = pa.Field(nullable=True, description=ISO_TIME_RULE)
     bedtime_end: Series[str] = pa.Field(nullable=True, description=ISO_TIME_RULE)
     total_sleep_duration: Series[float] = _seconds()
