@@ -24,6 +24,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--effect", action="append", default=[], metavar="OUTCOME=VALUE",
                         help="week_3 difference active minus placebo for one outcome (repeatable)")
     parser.add_argument("--with-faults", action="store_true", help="plant one fault of every kind")
+    parser.add_argument("--redcap-record-id", default="record_id", metavar="NAME",
+                        help="name of the REDCap record-id field, the exports' first column (e.g. study_id)")
+    parser.add_argument("--redcap-repeating", action="store_true",
+                        help="REDCap exports with a repeating instrument that is not analysed")
     return parser
 
 
@@ -35,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         name, _, value = item.partition("=")
         effects[name.strip()] = float(value)
     truth = simulate_trial(args.out_dir, participants=args.participants, seed=args.seed,
-                           effects=effects, blinded=args.blinded, null_effects=args.null_effects)
+                           effects=effects, blinded=args.blinded, null_effects=args.null_effects,
+                           redcap_record_id=args.redcap_record_id, redcap_repeating=args.redcap_repeating)
     print(f"simulated {truth['participants']} participants (seed {truth['seed']}, MgT is arm "
           f"{truth['active_arm_code']}) into {args.out_dir / 'raw'}")
     if args.with_faults:
