@@ -22,9 +22,7 @@ from mglt_pipeline.sources.files import (
     LINE, ROW, BadLine, UnreadableFile, count_records, csv_batches, csv_header, first_records, is_settled,
     repeated_names,
 )
-from mglt_pipeline.validation.duplicates import (
-    CONTENT, FILE_ORDER, collapse_within_files, content_hash, supersede_files,
-)
+from mglt_pipeline.validation.duplicates import FILE_ORDER, collapse_within_files, supersede_files
 from mglt_pipeline.validation.engine import CrossFieldRule, governing_column, validate_rows, with_known_participants
 from mglt_pipeline.validation.privacy import identifier_columns, redact_free_text
 from mglt_pipeline.validation.quarantine import (
@@ -187,7 +185,6 @@ def _read_batch(batch, header: list[str], plan: FilePlan, drop: list[str], file:
             out.redactions += count
     frame[SOURCE_FILE] = file
     frame[FILE_ORDER] = order
-    frame[CONTENT] = content_hash(frame, [c for c in frame.columns if not c.startswith("_") and c != SOURCE_FILE])
     if spec.split is not None:
         frame, set_aside, entries, quarantined = spec.split(frame)
         out.set_aside += set_aside
@@ -215,7 +212,10 @@ def read_csv_file(path: Path, order: int, root: Path, spec: CsvSource, schema: p
         return _rejected_whole(path, file, spec, [("", str(error))])
     identifiers = identifier_columns(header, file)
     kept = [i for i, c in enumerate(header) if c not in identifiers]
-    sample = [[cells[i] for i in kept if i < len(cells)] for cells in first_records(path)]
+    try:
+        sample = [[cells[i] for i in kept if i < len(cells)] for cells in first_records(path)]
+    except UnreadableFile:
+        sample = []  # the batches below find the same fault and reject the file
     plan = (spec.plan or plan_columns)(schema, [header[i] for i in kept], file, sample)
     if plan.reject:
         return _rejected_whole(path, file, spec, plan.reject)
@@ -260,7 +260,7 @@ def ingest_csv(files: list[Path], root: Path, spec: CsvSource, known: pd.Series 
     valid = rows.valid_rows()
     key = list(spec.key)
     if not rows.valid:
-        valid = pd.DataFrame(columns=[*key, FILE_ORDER, CONTENT, ROW, LINE, SOURCE_FILE])
+        valid = pd.DataFrame(columns=[*key, FILE_ORDER, ROW, LINE, SOURCE_FILE])
     kept, conflicts, markers, conflicted, copies = collapse_within_files(
         valid, key, spec.name, participant_column=spec.participant_column, key_column=spec.key_column)
     clean, superseded = supersede_files(kept, markers, key)

@@ -31,7 +31,8 @@ def _is_bool(values: pd.Series) -> np.ndarray:
     """Cells holding a JSON/Python boolean (``True`` would otherwise pass as the number 1)."""
     if values.dtype == bool:
         return np.ones(len(values), dtype=bool)
-    if values.dtype != object:
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty", "floating",
+                                                                                     "integer", "mixed-integer-float"):
         return np.zeros(len(values), dtype=bool)
     return values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
 
