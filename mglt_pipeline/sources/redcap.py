@@ -81,7 +81,8 @@ def supersede_by_instrument(kept: pd.DataFrame, conflicts: pd.DataFrame, forms_o
     given, out = set(), {}
     for instrument in INSTRUMENTS:
         files = [f for f, forms in forms_of_file.items() if instrument.name in forms.split(",")]
-        rows = kept[kept[FILE_ORDER].isin(files)]
+        own = [c for c in kept.columns if c.startswith(f"{instrument.name}_")]
+        rows = kept.loc[kept[FILE_ORDER].isin(files), [*KEY, FILE_ORDER, "source_file", "_position", *own]]
         out[instrument.name], _ = supersede_files(rows, conflicts[conflicts[FILE_ORDER].isin(files)], KEY)
         given.update(out[instrument.name]["_position"].tolist())
     return out, len(kept) - len(given)
