@@ -23,6 +23,7 @@ from mglt_pipeline_tests.recorded_api import (REDCAP_RECORDED, ApiServer, Fault,
                                               recorded_oura_records)
 
 WINDOW = StudyWindow(date(2024, 9, 20), date(2024, 11, 20))
+TODAY = date(2026, 1, 15)
 FAST = RetryPolicy(attempts=4, backoff_s=0.05, timeout_s=0.5)
 
 
@@ -40,7 +41,7 @@ def one_participant(tmp_path: Path, faults: list[Fault] | None = None) -> tuple[
 
 
 def pull(server: ApiServer, folder: Path, token: str):
-    return pull_participant(OuraClient(server.url, FAST), folder, "P001", token, WINDOW, 3, Budget(100))
+    return pull_participant(OuraClient(server.url, FAST), folder, "P001", token, WINDOW, TODAY, 3, Budget(100))
 
 
 def served_bodies(api: RecordedApi, collection: str) -> list[bytes]:
@@ -85,6 +86,16 @@ def test_a_refused_token_is_that_participants_status_and_writes_nothing(tmp_path
     assert outcome.reason.startswith(f"HTTP {outcome.http_status}: ")
     assert not folder.exists()
     assert len(api.served("P001")) == 1  # a refusal is not retried
+
+
+def test_a_server_that_keeps_failing_is_reported_and_what_arrived_whole_stays(tmp_path):
+    api, token, folder = one_participant(tmp_path, [Fault("500", when="sleep")] * FAST.attempts)
+    with ApiServer(api) as server:
+        outcome = pull(server, folder, token)
+    assert (outcome.status, outcome.http_status) == ("failed", None)
+    assert outcome.reason == "gave up after 4 attempts; last: HTTP 500 from the server"
+    assert sorted(p.name for p in folder.iterdir()) == ["daily_sleep.json"]  # pulled before sleep failed
+    assert outcome.last_pulled_day is None and outcome.stats.retries == {"server_error": 4}
 
 
 def test_repulls_write_nothing_new_and_a_restated_record_supersedes_through_the_reader(tmp_path):

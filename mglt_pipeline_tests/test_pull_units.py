@@ -19,8 +19,8 @@ from mglt_pipeline.pull.files import atomic_write, next_page_names, page_files
 from mglt_pipeline.pull.http import (RATE_LIMITED, SERVER_ERROR, Budget, CallStats, PullError, Retryable, RetryPolicy,
                                      retry_after_seconds, with_retries)
 from mglt_pipeline.pull.oura_api import ANALYSED_COLLECTIONS, Page, parse_page, refusal
-from mglt_pipeline.pull.oura_pull import (ParticipantPull, StoredCollection, StudyWindow, canonical, compare,
-                                          request_days, study_window)
+from mglt_pipeline.pull.oura_pull import (ParticipantPull, StoredCollection, StudyWindow, canonical,
+                                          collection_window, compare, request_days, study_window)
 from mglt_pipeline.pull.redcap_api import DICTIONARY_COLUMNS, check_flat_export, dictionary_csv
 from mglt_pipeline.pull.state import next_status
 from mglt_pipeline.pull.tokens import TokenFileRefused, read_token_file, redact, token_file_path
@@ -106,6 +106,15 @@ def test_incremental_days_ask_again_the_last_restate_days_only():
     # data past the window's end (copied in by hand): the window's last days are re-asked
     assert request_days(window, date(2025, 5, 1), 3) == StudyWindow(date(2025, 4, 10), date(2025, 4, 12))
     assert request_days(StudyWindow(date(2025, 3, 2), date(2025, 3, 1)), None, 3) is None
+
+
+def test_the_activity_of_a_day_not_over_is_pulled_once_the_day_has_ended():
+    today = date(2025, 3, 20)
+    window = StudyWindow(date(2025, 2, 15), today)
+    assert collection_window(window, "daily_activity", today) == StudyWindow(date(2025, 2, 15), date(2025, 3, 19))
+    assert all(collection_window(window, c, today) == window for c in ("sleep", "daily_sleep", "daily_readiness"))
+    closed = StudyWindow(date(2025, 2, 15), date(2025, 3, 10))  # ended before today: untouched
+    assert collection_window(closed, "daily_activity", today) == closed
 
 
 def test_compare_counts_new_restated_and_no_longer_served_records():

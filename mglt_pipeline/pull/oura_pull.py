@@ -4,7 +4,8 @@ The study window (``study_window``) runs from 14 days before the earlier of enro
 to 14 days after Day 21: the SAP's nights (Day -7..21) with the margins of DATA_CONTRACT.md (the
 diary's "more than 14 days before ``enrolled_on`` or after Study Day 21 is outside the study").
 It ends at ``withdrawn_on`` for a participant who withdrew or was lost (no data are collected after
-that date), and never after the participant's own today. Never dosed: it stays open until today.
+that date), and never after the participant's own today (``daily_activity``: yesterday, as today's
+activity is not over). Never dosed: it stays open until today.
 
 Incremental: for each collection, the days already on disk are not asked again except the last
 ``restate_days`` days with data, which Oura restates (a night is rescored, a day's activity grows
@@ -33,6 +34,10 @@ CONTRACT_MARGIN_DAYS = 14
 BASELINE_DAYS = 7
 LAST_STUDY_DAY_OFFSET = 20
 """Day 21 is ``first_dose_on`` + 20 days (Day 1 is the first dose; there is no Day 0)."""
+DAY_IN_PROGRESS = frozenset({"daily_activity"})
+"""Collections whose document of today keeps growing until the day ends (Oura's activity day runs
+from 04:00 to 04:00): they are pulled through yesterday, so that an hourly pull does not write a
+new page every hour for a day that is not over. Sleep documents describe a night that has ended."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,13 @@ def study_window(enrolled_on: date, first_dose_on: date | None, withdrawn_on: da
     if withdrawn_on is not None:
         end = min(end, withdrawn_on)
     return StudyWindow(first - timedelta(CONTRACT_MARGIN_DAYS), min(end, today))
+
+
+def collection_window(window: StudyWindow, collection: str, today: date) -> StudyWindow:
+    """The days of ``window`` to pull for one collection (``DAY_IN_PROGRESS``: not today)."""
+    if collection in DAY_IN_PROGRESS:
+        return StudyWindow(window.start, min(window.end, today - timedelta(1)))
+    return window
 
 
 def canonical(record: dict) -> str:
@@ -161,10 +173,12 @@ class ParticipantPull:
 
 
 def pull_participant(client: OuraClient, folder: Path, participant_id: str, token: str,
-                     window: StudyWindow, restate_days: int, budget: Budget) -> ParticipantPull:
-    """Pull the four analysed collections of one participant; a refusal or a failure stops that
-    participant (collections already complete stay written) and is its status."""
+                     window: StudyWindow, today: date, restate_days: int, budget: Budget) -> ParticipantPull:
+    """Pull the four analysed collections of one participant (``today``: the participant's date);
+    a refusal or a failure stops that participant (collections already complete stay written) and
+    is its status."""
     outcome = ParticipantPull(participant_id)
+    windows = {c: collection_window(window, c, today) for c in ANALYSED_COLLECTIONS}
     last_days: list[date] = []
     new_days: set[str] = set()
     with requests.Session() as session:
@@ -172,7 +186,7 @@ def pull_participant(client: OuraClient, folder: Path, participant_id: str, toke
             for collection in ANALYSED_COLLECTIONS:
                 stored = stored_collection(folder, collection)
                 last_days += [d for d in [stored.last_day] if d]
-                asked = request_days(window, stored.last_day, restate_days)
+                asked = request_days(windows[collection], stored.last_day, restate_days)
                 if asked is None:
                     continue
                 pages = client.collection(session, token, collection, asked.start, asked.end,
@@ -185,7 +199,8 @@ def pull_participant(client: OuraClient, folder: Path, participant_id: str, toke
                     for name, page in zip(next_page_names(folder, collection, len(pages)), pages):
                         atomic_write(folder / name, page.body)
                     outcome.pages_written += len(pages)
-            outcome.last_pulled_day = window.end if window.start <= window.end else None
+            through = min(w.end for w in windows.values())
+            outcome.last_pulled_day = through if through >= window.start else None
         except PullError as error:
             outcome.status, outcome.reason, outcome.http_status = error.status, error.detail, error.http_status
     outcome.days_new = len(new_days)

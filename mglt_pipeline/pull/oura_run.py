@@ -57,16 +57,18 @@ def local_today(now: datetime, zone: object) -> date:
         return now.astimezone(timezone.utc).date()
 
 
-def participant_windows(participants: pd.DataFrame, now: datetime) -> dict[str, StudyWindow | str]:
-    """Each known participant's study window, or why there is none."""
-    windows: dict[str, StudyWindow | str] = {}
+def participant_windows(participants: pd.DataFrame, now: datetime) -> dict[str, tuple[StudyWindow, date] | str]:
+    """Each known participant's study window and today's date where they live, or why there is
+    no window."""
+    windows: dict[str, tuple[StudyWindow, date] | str] = {}
     for row in participants.itertuples(index=False):
         enrolled = _date(row.enrolled_on)
         if enrolled is None:
             windows[row.participant_id] = "participants.csv has no usable enrolled_on, so there is no study window"
             continue
-        windows[row.participant_id] = study_window(enrolled, _date(row.first_dose_on), _date(row.withdrawn_on),
-                                                   local_today(now, row.timezone))
+        today = local_today(now, row.timezone)
+        windows[row.participant_id] = (study_window(enrolled, _date(row.first_dose_on), _date(row.withdrawn_on),
+                                                    today), today)
     return windows
 
 
@@ -84,11 +86,11 @@ def run_oura_pull(root: Path, token_file: Path, client: OuraClient, settings: Ou
         if isinstance(window, str):
             outcomes.append(ParticipantPull(pid, status="failed", reason=window))
         else:
-            due.append((pid, token, window))
+            due.append((pid, token, *window))
 
-    def pull(task: tuple[str, str, StudyWindow]) -> ParticipantPull:
-        pid, token, window = task
-        return pull_participant(client, raw / "oura" / pid, pid, token, window, settings.restate_days,
+    def pull(task: tuple[str, str, StudyWindow, date]) -> ParticipantPull:
+        pid, token, window, today = task
+        return pull_participant(client, raw / "oura" / pid, pid, token, window, today, settings.restate_days,
                                 Budget(settings.requests_per_token))
 
     with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
