@@ -29,14 +29,10 @@ OURA_PULL_ASSET = "oura_pull_status"
 REDCAP_PULL_ASSET = "redcap_pull"
 
 
-class OuraApi(dg.ConfigurableResource):
-    """The Oura API v2 and the participants' token file; how hard to try, and how much to re-ask."""
+class RetryingApi(dg.ConfigurableResource):
+    """How hard a pull tries (``pull.http``): the timeout of a request, attempts per call, the
+    back-off base, and the longest ``Retry-After`` it waits."""
 
-    base_url: str = DEFAULT_BASE_URL
-    token_file: str
-    restate_days: int = 3
-    requests_per_token: int = 200
-    workers: int = 4
     timeout_s: float = 30.0
     attempts: int = 5
     backoff_s: float = 1.0
@@ -45,6 +41,17 @@ class OuraApi(dg.ConfigurableResource):
     def policy(self) -> RetryPolicy:
         return RetryPolicy(self.attempts, self.backoff_s, 60.0, self.max_retry_after_s, self.timeout_s)
 
+
+class OuraApi(RetryingApi):
+    """The Oura API v2 and the participants' token file; how much to re-ask, how many requests one
+    token may make in a pull, and how many participants are pulled at once."""
+
+    base_url: str = DEFAULT_BASE_URL
+    token_file: str
+    restate_days: int = 3
+    requests_per_token: int = 200
+    workers: int = 4
+
     def pull(self, root: Path, now: datetime) -> OuraPullRun:
         """One pull of every participant of the token file into ``<root>/raw/oura``."""
         settings = OuraPullSettings(self.restate_days, self.requests_per_token, self.workers)
@@ -52,24 +59,21 @@ class OuraApi(dg.ConfigurableResource):
                              settings, now)
 
 
-class RedcapApi(dg.ConfigurableResource):
-    """One REDCap project's API."""
+class RedcapApi(RetryingApi):
+    """One REDCap project's API (a large export may take minutes: a longer timeout)."""
 
     url: str = ""
     token: str = ""
     project: str = DEFAULT_PROJECT
     timeout_s: float = 300.0
-    attempts: int = 5
     backoff_s: float = 2.0
-    max_retry_after_s: float = 300.0
     requests: int = 20
 
     def pull(self, redcap_dir: Path, now: datetime) -> RedcapPull:
         """One export of the dictionary and the records into ``redcap_dir``."""
         if not self.url or not self.token:
             raise dg.Failure(f"the REDCap pull needs {URL_VARIABLE} and {TOKEN_VARIABLE}")
-        policy = RetryPolicy(self.attempts, self.backoff_s, 60.0, self.max_retry_after_s, self.timeout_s)
-        return pull_redcap(redcap_dir, RedcapClient(self.url, self.token, policy), self.project, now,
+        return pull_redcap(redcap_dir, RedcapClient(self.url, self.token, self.policy()), self.project, now,
                            Budget(self.requests))
 
 
