@@ -180,6 +180,9 @@ def test_redcap_refusal_truncation_and_an_export_that_would_not_sort_last(tmp_pa
         assert pulled.stats.retries == {"truncated_or_broken_body": 1}
         assert (folder / pulled.export_file).read_bytes() == api.redcap_records
         assert not list(folder.glob("*.part"))
+        api.redcap_records += b"3,,,2020-01-01,ccc,2011-01-01,9.0,1,2,0,2,,,,\n"
+        with pytest.raises(PullError, match="already there"):  # changed within the same second
+            redcap_pull(server, api, folder, when)
         (folder / "zz_manual_export.csv").write_bytes(api.redcap_records)
         with pytest.raises(PullError, match="would not sort after zz_manual_export.csv"):
             redcap_pull(server, api, folder, datetime(2026, 2, 1, tzinfo=timezone.utc))

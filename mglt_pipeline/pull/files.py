@@ -74,4 +74,4 @@ def next_page_names(folder: Path, collection: str, count: int) -> list[str]:
 
 def sorts_last(name: str, others: Iterable[str]) -> bool:
     """True when ``name`` comes after every name of ``others`` in natural order."""
-    return all(natural_key(other) < natural_key(name) for other in others if other != name)
+    return all(natural_key(other) < natural_key(name) for other in others)

@@ -13,6 +13,7 @@ arrived whole: a truncated body is never written anywhere.
 """
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections import Counter
@@ -146,6 +147,8 @@ def send(session: requests.Session, method: str, url: str, timeout_s: float, tar
             with open(target, "wb") as handle:
                 for chunk in response.iter_content(chunk_size=1 << 20):
                     handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
         else:
             response.content  # noqa: B018 (reads the whole body, raising if it is cut short)
     except requests.Timeout as error:

@@ -150,6 +150,9 @@ def pull_redcap(redcap_dir: Path, client: RedcapClient, project: str, now: datet
     stats = CallStats()
     name = export_name(project, now)
     earlier = exports(redcap_dir)
+    if (redcap_dir / name).exists():
+        raise PullError("failed", f"an export named {name} is already there (two pulls in one second); it is "
+                        "not overwritten")
     if not sorts_last(name, [p.name for p in earlier]):
         later = [p.name for p in earlier if natural_key(p.name) >= natural_key(name)]
         raise PullError("failed", f"the new export {name} would not sort after {', '.join(later)} in raw/redcap, so the "
