@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from mglt_pipeline.pull.files import atomic_write, next_page_names, page_files
+from mglt_pipeline.pull.files import PullRunning, atomic_write, next_page_names, page_files, pull_lock
 from mglt_pipeline.pull.http import (RATE_LIMITED, SERVER_ERROR, Budget, CallStats, PullError, Retryable, RetryPolicy,
                                      retry_after_seconds, with_retries)
 from mglt_pipeline.pull.oura_api import ANALYSED_COLLECTIONS, Page, parse_page, refusal
@@ -161,6 +161,17 @@ def test_atomic_write_leaves_no_file_when_writing_fails(tmp_path):
     with pytest.raises(OSError):
         atomic_write(tmp_path / "sleep.json", chunks())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_pull_of_the_same_kind_is_refused_while_the_first_runs(tmp_path):
+    with pull_lock(tmp_path, "oura"):
+        with pytest.raises(PullRunning, match="another oura pull is running"):
+            with pull_lock(tmp_path, "oura"):
+                pass
+        with pull_lock(tmp_path, "redcap"):  # another kind may run beside it
+            pass
+    with pull_lock(tmp_path, "oura"):  # released
+        pass
 
 
 # --- retries, waits, budget -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dagster import AssetExecutionContext, ScheduleEvaluationContext
 
 from mglt_pipeline.automation.schedules import schedule_timezone
 from mglt_pipeline.pull import PULL_GROUP
+from mglt_pipeline.pull.files import PullRunning
 from mglt_pipeline.pull.http import PullError
 from mglt_pipeline.pull.oura_run import OuraPullRun
 from mglt_pipeline.pull.resources import (OURA_PULL_ASSET, REDCAP_PULL_ASSET, OuraApi, RedcapApi,
@@ -63,7 +64,7 @@ def oura_pull_status(context: AssetExecutionContext, data_root: DataRoot, oura_a
     data, reason."""
     try:
         run = oura_api.pull(data_root.root, datetime.now(timezone.utc))
-    except TokenFileRefused as error:
+    except (TokenFileRefused, PullRunning) as error:
         raise dg.Failure(str(error)) from None
     for outcome in run.outcomes:
         if outcome.status != "ok":
@@ -83,6 +84,8 @@ def redcap_pull(context: AssetExecutionContext, data_root: DataRoot, redcap_api:
         pulled = redcap_api.pull(data_root.raw / "redcap", datetime.now(timezone.utc))
     except PullError as error:
         raise dg.Failure(f"REDCap pull failed: {error.detail}") from None
+    except PullRunning as error:
+        raise dg.Failure(str(error)) from None
     context.log.info(f"REDCap export: {pulled.export_file or 'nothing new'}; "
                      f"dictionary {'written' if pulled.dictionary_written else 'unchanged'}")
     return dg.MaterializeResult(metadata={

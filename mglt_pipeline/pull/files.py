@@ -11,14 +11,37 @@ wins).
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from mglt_pipeline.sources.files import natural_key, source_files
 
 PART_SUFFIX = ".part"
+
+
+class PullRunning(Exception):
+    """Another pull of the same kind holds the data root's lock."""
+
+
+@contextmanager
+def pull_lock(root: Path, name: str) -> Iterator[None]:
+    """Hold ``<root>/pull/<name>.lock`` for one pull: two pulls at once (``make pull`` beside the
+    schedule) would number their pages alike, so the second is refused while the first runs."""
+    path = Path(root) / "pull" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PullRunning(f"another {name} pull is running on {root}; this one is not started") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def part_path(path: Path) -> Path:

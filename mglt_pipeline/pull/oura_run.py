@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from mglt_pipeline.pull.files import pull_lock
 from mglt_pipeline.pull.http import Budget
 from mglt_pipeline.pull.oura_api import OuraClient
 from mglt_pipeline.pull.oura_pull import ParticipantPull, StudyWindow, pull_participant, study_window
@@ -75,7 +76,14 @@ def participant_windows(participants: pd.DataFrame, now: datetime) -> dict[str, 
 def run_oura_pull(root: Path, token_file: Path, client: OuraClient, settings: OuraPullSettings,
                   now: datetime) -> OuraPullRun:
     """Pull every participant of the token file into ``<root>/raw/oura``, and update the status
-    file. ``tokens.TokenFileRefused`` when the token file cannot be used at all."""
+    file. ``tokens.TokenFileRefused`` when the token file cannot be used at all,
+    ``files.PullRunning`` when another Oura pull runs on this data root."""
+    with pull_lock(Path(root), "oura"):
+        return _run_oura_pull(root, token_file, client, settings, now)
+
+
+def _run_oura_pull(root: Path, token_file: Path, client: OuraClient, settings: OuraPullSettings,
+                   now: datetime) -> OuraPullRun:
     tokens = read_token_file(token_file)
     raw = Path(root) / "raw"
     windows = participant_windows(read_participants(raw, Path(root)).clean, now)

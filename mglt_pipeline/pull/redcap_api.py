@@ -32,7 +32,7 @@ from pathlib import Path
 
 import requests
 
-from mglt_pipeline.pull.files import atomic_write, part_path, sorts_last
+from mglt_pipeline.pull.files import atomic_write, part_path, pull_lock, sorts_last
 from mglt_pipeline.pull.http import Budget, CallStats, PullError, RetryPolicy, send, with_retries
 from mglt_pipeline.sources.files import natural_key, source_files
 
@@ -146,7 +146,13 @@ class RedcapClient:
 
 
 def pull_redcap(redcap_dir: Path, client: RedcapClient, project: str, now: datetime, budget: Budget) -> RedcapPull:
-    """Export the dictionary and the records into ``redcap_dir`` (module docstring)."""
+    """Export the dictionary and the records into ``redcap_dir`` (``<root>/raw/redcap``; module
+    docstring); ``files.PullRunning`` when another REDCap pull runs on this data root."""
+    with pull_lock(redcap_dir.parent.parent, "redcap"):
+        return _pull_redcap(redcap_dir, client, project, now, budget)
+
+
+def _pull_redcap(redcap_dir: Path, client: RedcapClient, project: str, now: datetime, budget: Budget) -> RedcapPull:
     stats = CallStats()
     name = export_name(project, now)
     earlier = exports(redcap_dir)
