@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mglt_pipeline.analysis.tables import NOT_RANDOMIZED, OVERALL, TOTAL, baseline_wide, flow_wide
-from mglt_pipeline.effects.primary import DF_NORMAL, DF_SATTERTHWAITE
+from mglt_pipeline.effects.estimates import DF_KENWARD_ROGER, DF_NORMAL, DF_SATTERTHWAITE
 from mglt_pipeline.registry import OUTCOMES, OUTCOMES_BY_ID
 from mglt_pipeline.report.formatting import MISSING, fmt_ci, fmt_count, fmt_flag, fmt_number, fmt_p, is_missing
 
@@ -22,7 +22,7 @@ STAGE_LABELS = {"enrolled": "Enrolled", "randomized": "Randomized", "dosed": "Do
                 "lost_to_follow_up": "Lost to follow-up"}
 FAS_STAGE_PREFIX = "fas_"
 SEX_LABELS = {"F": "female", "M": "male", "X": "X"}
-DF_METHODS = {DF_SATTERTHWAITE: "Satterthwaite", DF_NORMAL: "normal approximation"}
+DF_METHODS = {DF_SATTERTHWAITE: "Satterthwaite", DF_KENWARD_ROGER: "Kenward-Roger", DF_NORMAL: "normal approximation"}
 NOT_CONVERGED = "not converged"
 PLAIN_CONVERGENCE = "converged"
 GROUP = "Family"
