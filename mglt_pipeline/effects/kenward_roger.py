@@ -44,9 +44,9 @@ def adjusted_covariance(fit: MmrmFit, linear: bool = False) -> np.ndarray:
     """Kenward-Roger's Phi_A (``linear``: without the second-derivative term R)."""
     d, phi = fit.derivatives, fit.cov_beta
     W = parameter_covariance(fit)
-    PphiP = np.einsum("iab,bc,jcd->ijad", d.P, phi, d.P)
+    PphiP = (d.P @ phi)[:, None] @ d.P[None]                    # P_i Phi P_j
     inner = d.Q - PphiP - (0.0 if linear else 0.25) * d.R
-    total = np.einsum("ij,ijab->ab", W, inner)
+    total = np.tensordot(W, inner, axes=([0, 1], [0, 1]))
     adjusted = phi + 2.0 * phi @ total @ phi
     return (adjusted + adjusted.T) / 2.0
 
@@ -57,10 +57,11 @@ def kr_df(fit: MmrmFit, L: np.ndarray) -> KrDf:
     phi, W, P = fit.cov_beta, parameter_covariance(fit), fit.derivatives.P
     rank = L.shape[0]
     M = L.T @ np.linalg.solve(L @ phi @ L.T, L)
-    terms = np.einsum("ab,ibc,cd->iad", M @ phi, P, phi)        # M Phi P_i Phi
-    traces = np.einsum("iaa->i", terms)
+    terms = (M @ phi)[None] @ P @ phi[None]                     # M Phi P_i Phi
+    traces = np.trace(terms, axis1=1, axis2=2)
     a1 = float(traces @ W @ traces)
-    a2 = float(np.einsum("ij,iab,jba->", W, terms, terms))
+    flat = terms.reshape(len(terms), -1)
+    a2 = float(np.sum(W * (flat @ terms.transpose(0, 2, 1).reshape(len(terms), -1).T)))
     b = (a1 + 6.0 * a2) / (2.0 * rank)
     e_star = 1.0 / (1.0 - a2 / rank)
     g = ((rank + 1.0) * a1 - (rank + 4.0) * a2) / ((rank + 2.0) * a2)
@@ -77,7 +78,7 @@ def satterthwaite_df(fit: MmrmFit, L: np.ndarray) -> float:
     L = np.asarray(L, dtype=float)
     phi_l = fit.cov_beta @ L
     variance = float(L @ phi_l)
-    g = np.einsum("a,iab,b->i", phi_l, fit.derivatives.P, phi_l)
+    g = (fit.derivatives.P @ phi_l) @ phi_l
     return float(2.0 * variance**2 / (g @ parameter_covariance(fit) @ g))
 
 

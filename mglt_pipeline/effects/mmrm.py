@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from mglt_pipeline.effects.covariance import STRUCTURES, Structure
 from mglt_pipeline.effects.reml import FitError
@@ -52,7 +53,7 @@ class PatternMoments:
 def pattern_moments(X: np.ndarray, y: np.ndarray, subjects: np.ndarray, visits: np.ndarray,
                     n_visits: int) -> PatternMoments:
     """Sufficient statistics of the rows (``visits``: 0-based visit index of each row)."""
-    _, subject = np.unique(subjects, return_inverse=True)
+    subject = pd.factorize(pd.Series(subjects))[0]
     visits = np.asarray(visits, dtype=int)
     cell = subject * n_visits + visits
     if len(np.unique(cell)) < len(cell):
@@ -61,8 +62,9 @@ def pattern_moments(X: np.ndarray, y: np.ndarray, subjects: np.ndarray, visits: 
     Xg, yg = np.zeros((G, n_visits, p)), np.zeros((G, n_visits))
     mask = np.zeros((G, n_visits), dtype=bool)
     Xg[subject, visits], yg[subject, visits], mask[subject, visits] = X, y, True
-    masks, pattern, counts = np.unique(mask, axis=0, return_inverse=True, return_counts=True)
-    pattern = pattern.ravel()
+    codes, pattern, counts = np.unique(mask @ (1 << np.arange(n_visits)), return_inverse=True,
+                                       return_counts=True)
+    masks = (codes[:, None] >> np.arange(n_visits)) & 1 == 1
     K = len(masks)
     sxx, sxy = np.empty((K, n_visits, n_visits, p, p)), np.empty((K, n_visits, n_visits, p))
     syy = np.empty((K, n_visits, n_visits))
@@ -217,8 +219,8 @@ def _fit(m: PatternMoments, structure: Structure, n_subjects: int) -> MmrmFit:
     if e is None:
         raise FitError("no valid starting covariance (a visit without variance)")
     converged, message, iteration = False, "", 0
+    d = derivatives(m, e, s.first, s.second)
     for iteration in range(1, MAX_ITERATIONS + 1):
-        d = derivatives(m, e, s.first, s.second)
         gradient = jacobian.T @ d.gradient
         step, decrement = _newton_step(jacobian, d, gradient)
         if not np.isfinite(decrement):
@@ -228,12 +230,12 @@ def _fit(m: PatternMoments, structure: Structure, n_subjects: int) -> MmrmFit:
             converged = True
             break
         theta, phi, jacobian, s, e, ok = _line_search(m, structure, theta, step, e.deviance, T)
+        d = derivatives(m, e, s.first, s.second)
         if not ok:
             message = "no step lowers the REML deviance (flat or ill-conditioned likelihood)"
             break
     else:
         message = f"no convergence in {MAX_ITERATIONS} iterations"
-    d = derivatives(m, e, s.first, s.second)
     finite = all(np.all(np.isfinite(a)) for a in (d.hessian, e.beta, e.cov_beta, phi))
     if converged and not finite:
         converged, message = False, "the estimates are not finite (a variance at 0 or a correlation at 1)"

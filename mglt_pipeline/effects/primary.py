@@ -129,10 +129,10 @@ def cannot_fit(data: pd.DataFrame, labels: ArmLabels, n_active: int, n_control: 
     if min(n_active, n_control) < 2:
         return (f"too few participants: {n_active} {labels.active} and {n_control} {labels.control} "
                 "(at least 2 per arm)")
-    visits, arms = data["visit"].to_numpy(), data["arm"].to_numpy()
+    cells = set(zip(data["visit"], data["arm"]))
     for visit in design.levels["visit"]:
         for arm in (labels.control, labels.active):
-            if not np.any((visits == visit) & (arms == arm)):
+            if (visit, arm) not in cells:
                 return f"singular design: no {arm} values at {visit}"
     if np.ptp(data["aval"].to_numpy(float)) == 0.0:
         return "no residual variance: aval is constant"
