@@ -20,10 +20,17 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from mglt_pipeline.arms import ACTIVE, ARM_CODES, PLACEBO, ArmLabels
 from mglt_pipeline.effects.covariance import STRUCTURES
+from mglt_pipeline.effects.design import FIXED_EFFECTS, Design, sap_levels
 from mglt_pipeline.effects.kenward_roger import MmrmInference, adjusted_covariance, kr_df, satterthwaite_df
 from mglt_pipeline.effects.mmrm import evaluate, mmrm_at, pattern_moments
+from mglt_pipeline.effects.primary import contrast_weights, fit_primary
 from mglt_pipeline.effects.repeated import coefficient_table, fit_formula_mmrm
+from mglt_pipeline.effects.sensitivity import fit_sap_mmrm
+from mglt_pipeline.effects.simulate import simulate_analysis_dataset
+from mglt_pipeline.effects.tables import effect_table
+from mglt_pipeline.visits import FINAL_VISIT, POST_BASELINE_VISITS
 
 DATA = Path(__file__).parent / "data" / "real" / "mmrm"
 LEVELS = {"RACE": ("Asian", "Black or African American", "White"), "SEX": ("Male", "Female"),
@@ -125,3 +132,60 @@ def test_analytic_derivatives_equal_finite_differences(fev_data):
                          / (4 * h[i] * h[j]) for j in range(q)] for i in range(q)])
     assert_allclose(at.derivatives.gradient, gradient, rtol=1e-5, atol=1e-6 * np.abs(gradient).max())
     assert_allclose(at.derivatives.hessian, hessian, rtol=1e-4, atol=1e-5 * np.abs(hessian).max())
+
+
+# --- the SAP's MMRM on analysis-dataset rows (effects/sensitivity.py)
+
+UNBLINDED = ArmLabels(PLACEBO, ACTIVE, blinded=False)
+
+
+def test_sap_mmrm_recovers_a_planted_effect_and_blinding_changes_only_the_labels():
+    rows = simulate_analysis_dataset(effect_by_visit=(1.0, 2.0, 4.0), seed=12)
+    mmrm = fit_sap_mmrm(rows, UNBLINDED)
+    assert mmrm.covariance == "unstructured" and mmrm.message == "converged"
+    assert (mmrm.n_active, mmrm.n_control) == (40, 40)
+    for visit, truth in zip(POST_BASELINE_VISITS, (1.0, 2.0, 4.0)):
+        estimate, df_satterthwaite = mmrm.contrast(visit)
+        assert estimate.ci_low < truth < estimate.ci_high and estimate.df_method == "kenward-roger"
+        assert_allclose(estimate.df, df_satterthwaite, rtol=1e-10)   # one contrast: KR df = Satterthwaite df
+        assert estimate.se >= mmrm.inference.contrast(
+            contrast_weights(mmrm.design, UNBLINDED, visit)).se_model   # KR inflates the SE
+    blinded = fit_sap_mmrm(simulate_analysis_dataset(effect_by_visit=(1.0, 2.0, 4.0), seed=12, blinded=True),
+                           ArmLabels(*ARM_CODES, blinded=True))
+    assert blinded.contrast(FINAL_VISIT)[0] == mmrm.contrast(FINAL_VISIT)[0]
+
+
+def test_falls_back_to_the_next_structure_and_says_why():
+    """No participant has both week_1 and week_3: their covariance is not identified, so neither the
+    unstructured nor the heterogeneous Toeplitz model (its lag-2 correlation) can be fitted;
+    heterogeneous AR(1) can (lag 2 is rho^2), and is used, as the SAP's order says."""
+    rows = simulate_analysis_dataset(seed=3, missing_rate=0.0)
+    number = rows["participant_id"].str[3:].astype(int)
+    rows.loc[rows["visit"] == np.where(number % 2 == 0, "week_1", "week_3"), "aval"] = np.nan
+    mmrm = fit_sap_mmrm(rows, UNBLINDED)
+    assert mmrm.covariance == "ar1_heterogeneous" and mmrm.fit.converged
+    assert "unstructured did not converge (the information matrix is singular" in mmrm.message
+    assert "toeplitz_heterogeneous did not converge" in mmrm.message
+    week_3 = effect_table(rows, "simulated_outcome", UNBLINDED).iloc[2]
+    assert week_3["mmrm_covariance"] == "ar1_heterogeneous" and "ar1_heterogeneous used" in week_3["message"]
+
+
+def test_other_visits_need_no_code_change():
+    """Visits come from the design's levels: a fourth visit and other visit names fit with the same
+    code, and renaming the visits changes no number."""
+    rows = simulate_analysis_dataset(effect_by_visit=(0.0, 1.0, 3.0), seed=21)
+    rng = np.random.default_rng(0)
+    week_3 = rows.loc[rows["visit"] == "week_3"]
+    extra = week_3.assign(visit="week_4", visit_num=4, aval=week_3["aval"] + 1.0 + rng.normal(0, 2, len(week_3)))
+    four = pd.concat([rows, extra], ignore_index=True)
+    names = {"week_1": "day_7", "week_2": "day_14", "week_3": "day_21", "week_4": "day_28"}
+    renamed = four.assign(visit=four["visit"].map(names))
+    fits = {}
+    for label, frame, visits in (("weeks", four, tuple(names)), ("days", renamed, tuple(names.values()))):
+        design = Design.build(frame, FIXED_EFFECTS, sap_levels(UNBLINDED, visits))
+        assert len(design.columns) == 9 and design.term_columns("C(visit):arm") == [6, 7, 8]
+        primary, mmrm = fit_primary(frame, UNBLINDED, design=design), fit_sap_mmrm(frame, UNBLINDED, design)
+        assert primary.converged and mmrm.covariance == "unstructured" and mmrm.fit.n_visits == 4
+        fits[label] = [(primary.contrast(v).estimate, mmrm.contrast(v)[0].estimate, mmrm.contrast(v)[0].se)
+                       for v in visits]
+    assert_allclose(fits["days"], fits["weeks"], rtol=1e-10)

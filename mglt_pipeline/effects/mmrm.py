@@ -222,7 +222,12 @@ def _fit(m: PatternMoments, structure: Structure, n_subjects: int) -> MmrmFit:
     d = derivatives(m, e, s.first, s.second)
     for iteration in range(1, MAX_ITERATIONS + 1):
         gradient = jacobian.T @ d.gradient
-        step, decrement = _newton_step(jacobian, d, gradient)
+        try:
+            step, decrement = _newton_step(jacobian, d, gradient)
+        except np.linalg.LinAlgError:
+            message = ("the information matrix is singular: a covariance parameter is not identified by "
+                       "the data (for example two visits never observed in the same participant)")
+            break
         if not np.isfinite(decrement):
             message = "the derivatives are not finite (a variance at 0 or a correlation at 1)"
             break
