@@ -10,6 +10,8 @@
 #        from vcov(gls)), and the REML log-likelihood.
 # bench: seconds per gls fit per outcome (mean of REPS fits timed inside R; start-up not counted).
 suppressPackageStartupMessages(library(nlme))
+source(file.path(dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1]))),
+                 "r_reference_common.R"))
 
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]
@@ -53,14 +55,8 @@ contrasts <- function(m, rows) {
 
 by_outcome <- split(d, d$outcome)
 if (mode == "fit") {
-  results <- lapply(by_outcome, function(rows) {
-    tryCatch({ r <- model_rows(rows); contrasts(fit_gls(r), r) },
-             error = function(e) data.frame(outcome = rows$outcome[1], visit = NA, estimate = NA, se = NA,
-                                            loglik_reml = NA, error = conditionMessage(e)))
-  })
-  keep <- Reduce(union, lapply(results, names))
-  results <- lapply(results, function(r) { r[setdiff(keep, names(r))] <- NA; r[keep] })
-  write.csv(do.call(rbind, results), out_file, row.names = FALSE)
+  write.csv(fit_each_outcome(by_outcome, function(rows) { r <- model_rows(rows); contrasts(fit_gls(r), r) }),
+            out_file, row.names = FALSE)
 } else if (mode == "bench") {
   reps <- as.integer(args[4])
   timed <- lapply(by_outcome, function(rows) {

@@ -22,6 +22,8 @@ suppressPackageStartupMessages({
   library(emmeans)
 })
 emm_options(lmer.df = "satterthwaite", lmerTest.limit = 1e6)
+source(file.path(dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1]))),
+                 "r_reference_common.R"))
 
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]
@@ -70,13 +72,8 @@ if (mode == "fit") {
   control <- if (length(args) >= 4 && args[4] == "default") lmerControl() else
     lmerControl(optimizer = "nloptwrap",
                 optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-14, xtol_rel = 1e-12, maxeval = 1e5))
-  results <- lapply(by_outcome, function(rows) {
-    tryCatch(fit_outcome(model_rows(rows), control),
-             error = function(e) data.frame(outcome = rows$outcome[1], visit = NA, error = conditionMessage(e)))
-  })
-  keep <- Reduce(union, lapply(results, names))
-  results <- lapply(results, function(r) { r[setdiff(keep, names(r))] <- NA; r[keep] })
-  write.csv(do.call(rbind, results), out_file, row.names = FALSE)
+  write.csv(fit_each_outcome(by_outcome, function(rows) fit_outcome(model_rows(rows), control)),
+            out_file, row.names = FALSE)
 } else if (mode == "bench") {
   reps <- as.integer(args[4])
   timed <- lapply(by_outcome, function(rows) {
