@@ -167,20 +167,29 @@ def forest_plot_asset(treatment_effects: pd.DataFrame, data_root: DataRoot) -> d
 @dg.asset_check(asset=TREATMENT_EFFECTS, name="one_consistent_row_per_outcome")
 def treatment_effects_check(treatment_effects: pd.DataFrame) -> dg.AssetCheckResult:
     """One row per registry outcome; fitted rows have SE > 0, df > 0, p <= p_adj <= 1 and a CI
-    around the estimate; unfitted rows have no estimate and say why."""
+    around the estimate; unfitted rows have no estimate and say why; the same for the MMRM columns
+    (fitted when ``mmrm_covariance`` names a structure)."""
     t = treatment_effects
     fitted, unfitted = t.loc[t["converged"]], t.loc[~t["converged"]]
     bad_fitted = ~((fitted["se"] > 0) & (fitted["df"].isna() | (fitted["df"] > 0))
                    & (fitted["ci_low"] <= fitted["estimate"]) & (fitted["estimate"] <= fitted["ci_high"])
                    & (fitted["p_value"] <= fitted["p_adj"] + 1e-12) & (fitted["p_adj"] <= 1))
     bad_unfitted = unfitted["estimate"].notna() | (unfitted["message"].fillna("") == "")
+    has_mmrm = t["mmrm_covariance"].fillna("") != ""
+    mmrm, no_mmrm = t.loc[has_mmrm], t.loc[~has_mmrm]
+    bad_mmrm = ~((mmrm["mmrm_se"] > 0) & (mmrm["mmrm_df"] > 0) & (mmrm["mmrm_p_value"] <= 1)
+                 & (mmrm["mmrm_ci_low"] <= mmrm["mmrm_estimate"]) & (mmrm["mmrm_estimate"] <= mmrm["mmrm_ci_high"]))
+    bad_no_mmrm = no_mmrm["mmrm_estimate"].notna() | ~no_mmrm["message"].fillna("").str.contains("MMRM")
     missing = sorted({o.id for o in OUTCOMES} - set(t["outcome"]))
     duplicated = int(t["outcome"].duplicated().sum())
-    problems = sorted(set(fitted.loc[bad_fitted, "outcome"]) | set(unfitted.loc[bad_unfitted, "outcome"]))
+    problems = sorted(set(fitted.loc[bad_fitted, "outcome"]) | set(unfitted.loc[bad_unfitted, "outcome"])
+                      | set(mmrm.loc[bad_mmrm, "outcome"]) | set(no_mmrm.loc[bad_no_mmrm, "outcome"]))
     return dg.AssetCheckResult(
         passed=not (missing or duplicated or problems),
         metadata={"missing_outcomes": ", ".join(missing), "duplicated_rows": duplicated,
-                  "inconsistent_outcomes": ", ".join(problems), "not_converged": int(len(unfitted))})
+                  "inconsistent_outcomes": ", ".join(problems), "not_converged": int(len(unfitted)),
+                  "mmrm_not_fitted": int(len(no_mmrm)),
+                  "mmrm_other_covariance": int((mmrm["mmrm_covariance"] != "unstructured").sum())})
 
 
 ASSETS = [*EFFECT_ASSETS, treatment_effects_asset, forest_plot_asset]
