@@ -29,7 +29,11 @@ MMRM (SAP "Checks on the statistics themselves"): the contrast active minus plac
 from our unstructured MMRM against ``nlme::gls`` on the same rows (scripts/gls_reference.R):
 estimate |ours - R| / max(|R|, SE_R) <= 1e-6 and model-based SE (before the Kenward-Roger
 adjustment; gls has none) relative <= 1e-5. An outcome whose MMRM fell back to another structure is
-listed, not compared. Not part of CI (needs Rscript).
+listed, not compared. When R's ``mmrm`` package loads (it is not on Debian's or this machine's
+package lists: build it from its repository), the Kenward-Roger SE and df are compared with its
+``Kenward-Roger-Linear`` (SAS's KR for TYPE=UN) and printed, for information: mmrm's default optimizer
+stops short of the REML optimum by a few 1e-6 in the deviance, which bounds the agreement.
+Not part of CI (needs Rscript).
 """
 from __future__ import annotations
 
@@ -56,6 +60,7 @@ from mglt_pipeline.visits import FINAL_VISIT, POST_BASELINE_VISITS
 
 R_SCRIPT = Path(__file__).resolve().parent / "lmer_reference.R"
 GLS_SCRIPT = Path(__file__).resolve().parent / "gls_reference.R"
+MMRM_SCRIPT = Path(__file__).resolve().parent / "mmrm_kr_reference.R"
 MMRM_TOLERANCES = {"estimate": 1e-6, "se": 1e-5}
 # quantity -> how its difference is scaled: ("se", R's SE column after the merge), ("sigma", None)
 # or ("relative", None)
@@ -157,7 +162,25 @@ def compare_mmrm(data: pd.DataFrame, labels: ArmLabels) -> list[str]:
               if not row[name] <= tol]
     failed += [f"{o}: gls gives no estimate" for o in structures.index
                if structures[o] == UNSTRUCTURED and o not in diffs.index]
+    compare_kenward_roger(our, data, labels)
     return failed
+
+
+def compare_kenward_roger(our: pd.DataFrame, data: pd.DataFrame, labels: ArmLabels) -> None:
+    """Print how our Kenward-Roger SE and df differ from R mmrm's, when the package is installed."""
+    has_mmrm = subprocess.run(["Rscript", "-e", "quit(status = !requireNamespace('mmrm', quietly = TRUE))"],
+                              capture_output=True).returncode == 0
+    if not has_mmrm:
+        print("R package mmrm not installed: Kenward-Roger not compared with R")
+        return
+    reference = run_r("fit", gls_input(data, labels), [], MMRM_SCRIPT).rename(
+        columns={"estimate": "estimate_r", "se": "se_r", "df": "df_r"})
+    both = our.loc[our["covariance"] == UNSTRUCTURED].merge(reference, on=["outcome", "visit"])
+    estimate = (np.abs(both["estimate"] - both["estimate_r"])
+                / np.maximum(np.abs(both["estimate_r"]), both["se_r"]))
+    se, df = (np.abs(both[a] - both[b]) / both[b] for a, b in (("se_kr", "se_r"), ("df_kr", "df_r")))
+    print(f"Kenward-Roger against R mmrm ({len(both)} contrasts, for information): estimate max {estimate.max():.1e}, "
+          f"KR SE max {se.max():.1e} (median {se.median():.1e}), KR df max {df.max():.1e} (median {df.median():.1e})")
 
 
 def ours(analysis_dataset: pd.DataFrame, labels: ArmLabels) -> pd.DataFrame:
