@@ -94,9 +94,10 @@ def analysis_dataset_from_args(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def r_input(analysis_dataset: pd.DataFrame, labels: ArmLabels) -> pd.DataFrame:
-    """The columns lmer_reference.R reads (fas as 0/1, the arm labels spelled out)."""
+    """The columns the R reference scripts read (fas as 0/1, the arm labels and the visits spelled out)."""
     frame = analysis_dataset[["outcome", "participant_id", "arm", "visit", "aval", "base"]].copy()
-    return frame.assign(fas=analysis_dataset["fas"].astype(int), control=labels.control, active=labels.active)
+    return frame.assign(fas=analysis_dataset["fas"].astype(int), control=labels.control, active=labels.active,
+                        visits="|".join(POST_BASELINE_VISITS))
 
 
 def run_r(mode: str, frame: pd.DataFrame, extra: list[str], script: Path = R_SCRIPT) -> pd.DataFrame:
@@ -112,8 +113,8 @@ def run_r(mode: str, frame: pd.DataFrame, extra: list[str], script: Path = R_SCR
 
 
 def gls_input(analysis_dataset: pd.DataFrame, labels: ArmLabels) -> pd.DataFrame:
-    """r_input plus the visit levels in order (gls_reference.R reads them)."""
-    return r_input(analysis_dataset, labels).assign(visits="|".join(POST_BASELINE_VISITS))
+    """The input of gls_reference.R and mmrm_kr_reference.R: the same as lmer_reference.R's."""
+    return r_input(analysis_dataset, labels)
 
 
 def ours_mmrm(analysis_dataset: pd.DataFrame, labels: ArmLabels) -> pd.DataFrame:

@@ -24,13 +24,7 @@ control <- glsControl(maxIter = 500, msMaxIter = 5000, tolerance = 1e-12, msTol 
                       opt = "optim", optimMethod = "BFGS")
 
 model_rows <- function(rows) {
-  visits <- strsplit(rows$visits[1], "|", fixed = TRUE)[[1]]
-  rows <- rows[rows$fas == 1 & !is.na(rows$aval) & !is.na(rows$base) &
-               rows$arm %in% c(rows$control[1], rows$active[1]), ]
-  rows$base_c <- rows$base - mean(rows$base)
-  rows$visit <- factor(rows$visit, levels = visits)
-  rows$visit_index <- as.integer(rows$visit)
-  rows$arm <- factor(rows$arm, levels = c(rows$control[1], rows$active[1]))
+  rows <- sap_model_rows(rows)
   rows[order(rows$participant_id, rows$visit_index), ]
 }
 

@@ -16,12 +16,8 @@ stopifnot(args[1] == "fit")
 d <- read.csv(args[2], stringsAsFactors = FALSE)
 
 fit_outcome <- function(rows) {
-  visits <- strsplit(rows$visits[1], "|", fixed = TRUE)[[1]]
-  rows <- rows[rows$fas == 1 & !is.na(rows$aval) & !is.na(rows$base) &
-               rows$arm %in% c(rows$control[1], rows$active[1]), ]
-  rows$base_c <- rows$base - mean(rows$base)
-  rows$visit <- factor(rows$visit, levels = visits)
-  rows$arm <- factor(rows$arm, levels = c(rows$control[1], rows$active[1]))
+  rows <- sap_model_rows(rows)
+  visits <- levels(rows$visit)
   rows$participant_id <- factor(rows$participant_id)
   fit <- mmrm(aval ~ base_c + visit + arm + visit:arm + us(visit | participant_id), data = rows,
               control = mmrm_control(method = "Kenward-Roger", vcov = "Kenward-Roger-Linear"))
