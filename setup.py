@@ -24,6 +24,8 @@ setup(
         "pandera>=0.35,<0.36",
         "great-expectations>=1.24,<2",
         "statsmodels>=0.15",
+    "formulaic>=1.1",
+    "threadpoolctl>=3.1",
         "matplotlib>=3.9",
         "jinja2>=3.1",
         "great-tables>=1.0",

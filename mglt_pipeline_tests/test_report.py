@@ -107,12 +107,21 @@ def effects_row(i: int, outcome, blinded: bool) -> dict:
            "p_value": p, "p_adj": p_adj, "hedges_g": 0.25, "hedges_g_ci_low": -0.2, "hedges_g_ci_high": 0.7,
            "interaction_p": 0.3, "improved": False, "converged": True, "message": "converged",
            "model": "lmm", "blinded": blinded, "ancova_estimate": 0.9, "ancova_se": 0.5, "ancova_p": 0.07,
-           "pp_estimate": 1.2, "pp_se": 0.45, "pp_p": 0.0005}
+           "pp_estimate": 1.2, "pp_se": 0.45, "pp_p": 0.0005, "pp_n_active": 33, "pp_n_placebo": 35,
+           "ancova_n_active": 36, "ancova_n_placebo": 37, "mmrm_estimate": 1.05, "mmrm_se": 0.42,
+           "mmrm_df": 74.1, "mmrm_df_method": "kenward-roger", "mmrm_ci_low": 0.21, "mmrm_ci_high": 1.89,
+           "mmrm_p_value": 0.0143, "mmrm_covariance": "unstructured", "mmrm_df_satterthwaite": 74.1,
+           "mmrm_n_active": 38, "mmrm_n_placebo": 39}
+    if outcome is NORMAL_DF:
+        row["mmrm_covariance"] = "compound_symmetry"
     if outcome is UNCONVERGED:
         row.update({name: NAN for name in ("estimate", "se", "df", "ci_low", "ci_high", "p_value", "p_adj",
                                            "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high", "interaction_p",
                                            "ancova_estimate", "ancova_se", "ancova_p", "pp_estimate", "pp_se",
-                                           "pp_p")})
+                                           "pp_p", "mmrm_estimate", "mmrm_se", "mmrm_df", "mmrm_ci_low",
+                                           "mmrm_ci_high", "mmrm_p_value", "mmrm_df_satterthwaite")})
+        row.update({"mmrm_covariance": "", "mmrm_df_method": None, "mmrm_n_active": 0, "mmrm_n_placebo": 0,
+                    "pp_n_active": 0, "pp_n_placebo": 0, "ancova_n_active": 0, "ancova_n_placebo": 0})
         row.update({"n_active": 0, "n_placebo": 0, "converged": False, "message": UNCONVERGED_MESSAGE,
                     "df_method": None})
     return row

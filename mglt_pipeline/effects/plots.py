@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mglt_pipeline.effects.primary import BLINDED_ARMS, UNBLINDED_ARMS  # noqa: E402
+from mglt_pipeline.arms import BLINDED_ARMS, UNBLINDED_ARMS  # noqa: E402
 from mglt_pipeline.registry import FAMILIES, OUTCOMES_BY_ID  # noqa: E402
 
 COLOURS = {"placebo": "#7f7f7f", "active": "#1f77b4"}

@@ -121,7 +121,7 @@ def build_trial_report(inputs: ReportInputs) -> str:
         effects=outcome_table_html(tables.effects_display(effects, active, placebo), "effects-table",
                                    tables.effects_notes(effects, active, placebo)),
         sensitivity=outcome_table_html(tables.sensitivity_display(effects), "sensitivity-table",
-                                       tables.sensitivity_notes(active, placebo)),
+                                       tables.sensitivity_notes(effects, active, placebo)),
         model_notes=tables.model_notes(effects),
         forest=png_data_uri(inputs.forest_png), families=families,
         safety_summary=table_html(safety.safety_summary_display(safety_summary), "adverse-event-summary"),

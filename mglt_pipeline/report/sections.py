@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from mglt_pipeline.effects.primary import BLINDED_ARMS, UNBLINDED_ARMS
+from mglt_pipeline.arms import BLINDED_ARMS, UNBLINDED_ARMS
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.report.formatting import fmt_ci, fmt_count, fmt_number, fmt_p, is_missing
 from mglt_pipeline.report.tables import PLAIN_CONVERGENCE, outcome_label

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mglt_pipeline.arms import ARM_CODES
 from mglt_pipeline.sources.files import is_settled, source_files
 from mglt_pipeline.sources.tables import as_table, ingest_csv, missing_file, relative_path
 from mglt_pipeline.validation.quarantine import Ingested, concat_quarantine, file_entry, quarantine_frame
@@ -45,7 +46,7 @@ def _note_missing(result: Ingested, files: list[Path], raw_dir: Path, root: Path
 def arm_names(unblinding: pd.DataFrame) -> dict[str, str]:
     """Arm code -> arm name, used only when A and B are named and name different arms."""
     mapping = dict(zip(unblinding["arm_code"], unblinding["arm"]))
-    if set(mapping) == {"A", "B"} and len(set(mapping.values())) == 2:
+    if set(mapping) == set(ARM_CODES) and len(set(mapping.values())) == 2:
         return mapping
     return {}
 

@@ -13,6 +13,7 @@ import pandera.pandas as pa
 from pandera.engines import pandas_engine
 from pandera.typing import Series
 
+from mglt_pipeline.arms import ARM_CODES, TREATMENTS
 from mglt_pipeline.scoring.instruments import INSTRUMENTS
 from mglt_pipeline.visits import REDCAP_EVENT_VISITS, VISIT_NUM, VISITS
 
@@ -59,7 +60,7 @@ class Randomization(pa.DataFrameModel):
     """randomization.csv: the blinded arm code of every randomized participant."""
 
     participant_id: Series[str] = pa.Field(str_matches=PARTICIPANT_ID, description=PARTICIPANT_RULE)
-    arm_code: Series[str] = pa.Field(isin=["A", "B"], description="must be A or B")
+    arm_code: Series[str] = pa.Field(isin=list(ARM_CODES), description=f"must be {' or '.join(ARM_CODES)}")
     randomized_on: Series[Date] = pa.Field(dtype_kwargs=ISO_DATE,
                                            description="is required: a real date written YYYY-MM-DD")
     source_file: Series[str]
@@ -71,8 +72,8 @@ class Randomization(pa.DataFrameModel):
 class Unblinding(pa.DataFrameModel):
     """unblinding.csv: which arm code is which treatment."""
 
-    arm_code: Series[str] = pa.Field(isin=["A", "B"], description="must be A or B")
-    arm: Series[str] = pa.Field(isin=["MgT", "placebo"], description="must be MgT or placebo")
+    arm_code: Series[str] = pa.Field(isin=list(ARM_CODES), description=f"must be {' or '.join(ARM_CODES)}")
+    arm: Series[str] = pa.Field(isin=list(TREATMENTS), description=f"must be {' or '.join(sorted(TREATMENTS))}")
     source_file: Series[str]
 
     class Config:
