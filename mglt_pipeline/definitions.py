@@ -8,6 +8,8 @@ defines; a reader starts here. The rooms, in the order the data flows:
 - ``scoring``: questionnaire items -> ISI, LSEQ, RSQ-W and POMS scores (group scored);
 - ``analysis``: study days, weekly windows (group windows), the analysis dataset, Table 1, the
   participant flow and adverse events (group analysis);
+- ``adherence``: Oura wear night by night with the reason a night is missing, diary completion,
+  supplement adherence and each outcome's missingness (group adherence);
 - ``effects``: one mixed model per registry outcome, the effects table and forest plot
   (group treatment_effects);
 - ``report``: the self-contained HTML trial report (group report);
@@ -20,10 +22,10 @@ from pathlib import Path
 import dagster as dg
 
 from mglt_pipeline.automation.versions import with_code_versions
-from mglt_pipeline.defs import analysis, automation, effects, ingest, report, scoring
+from mglt_pipeline.defs import adherence, analysis, automation, effects, ingest, report, scoring
 from mglt_pipeline.resources import build_resources, default_data_root
 
-ROOMS = (ingest, scoring, analysis, effects, report, automation)
+ROOMS = (ingest, scoring, analysis, adherence, effects, report, automation)
 
 
 def build_definitions(data_root: Path | str | None = None) -> dg.Definitions:
