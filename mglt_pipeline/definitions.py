@@ -12,7 +12,9 @@ defines; a reader starts here. The rooms, in the order the data flows:
   supplement adherence and each outcome's missingness (group adherence);
 - ``effects``: one mixed model per registry outcome, the effects table and forest plot
   (group treatment_effects);
-- ``report``: the self-contained HTML trial report (group report);
+- ``submission``: CDISC ADaM datasets as SAS transport and Dataset-JSON files with define.xml, and the
+  RTF tables of the study report (group submission);
+- ``report``: the self-contained HTML trial report and the CONSORT diagram (group report);
 - ``automation``: the raw-data sensor, the daily schedule and the job they launch.
 """
 from __future__ import annotations
@@ -22,10 +24,10 @@ from pathlib import Path
 import dagster as dg
 
 from mglt_pipeline.automation.versions import with_code_versions
-from mglt_pipeline.defs import adherence, analysis, automation, effects, ingest, report, scoring
+from mglt_pipeline.defs import adherence, analysis, automation, effects, ingest, report, scoring, submission
 from mglt_pipeline.resources import build_resources, default_data_root
 
-ROOMS = (ingest, scoring, analysis, adherence, effects, report, automation)
+ROOMS = (ingest, scoring, analysis, adherence, effects, submission, report, automation)
 
 
 def build_definitions(data_root: Path | str | None = None) -> dg.Definitions:
