@@ -64,6 +64,12 @@ def _png(fig: plt.Figure) -> bytes:
     return buffer.getvalue()
 
 
+def mean_axis_label(outcome_id: str) -> str:
+    """The y axis of an adjusted-means plot: the quantity and the outcome's unit from the registry."""
+    entry = OUTCOMES_BY_ID.get(outcome_id)
+    return f"Adjusted mean, {entry.unit}" if entry else "Adjusted mean"
+
+
 def adjusted_means_png(effect_table: pd.DataFrame, title: str) -> bytes:
     """Adjusted mean by visit and arm with 95% CI, from one outcome's effect table."""
     plotted = effect_table[ADJUSTED_MEANS_COLUMNS]
@@ -85,8 +91,7 @@ def _draw_adjusted_means(effect_table: pd.DataFrame, title: str) -> bytes:
         ax.text(0.5, 0.5, "model not fitted", transform=ax.transAxes, ha="center", va="center")
     ax.set_xticks(table["visit_num"], table["visit"].str.replace("_", " ").str.capitalize())
     ax.set_xlabel("Visit")
-    entry = OUTCOMES_BY_ID.get(str(table["outcome"].iloc[0])) if len(table) else None
-    ax.set_ylabel(f"Adjusted mean, {entry.unit}" if entry else "Adjusted mean")
+    ax.set_ylabel(mean_axis_label(str(table["outcome"].iloc[0]) if len(table) else ""))
     ax.set_title(title, fontsize=10)
     ax.legend(frameon=False, fontsize=8)
     return _png(fig)

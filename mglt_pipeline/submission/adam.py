@@ -25,11 +25,13 @@ END_OF_STUDY = {"completed": ("COMPLETED", ""), "withdrawn": ("DISCONTINUED", "W
 
 
 def _yn(flag: pd.Series) -> pd.Series:
-    return flag.fillna(False).astype(bool).map({True: "Y", False: "N"})
+    """``Y``/``N`` (a missing flag is N)."""
+    return flag.eq(True).map({True: "Y", False: "N"})
 
 
 def _y(flag: pd.Series) -> pd.Series:
-    return flag.fillna(False).astype(bool).map({True: "Y", False: ""})
+    """``Y``/``""``: a record-level flag is set or blank (ADaMIG)."""
+    return flag.eq(True).map({True: "Y", False: ""})
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -47,7 +49,8 @@ def usubjid(participant_id: pd.Series) -> pd.Series:
 
 
 def treatment_numbers(blinded: bool) -> dict[str, float]:
-    """TRT01PN of each arm label: 1 for the reference arm (placebo, A), 2 for the active (MgT, B)."""
+    """TRT01PN of each arm label: 1 for the model's reference arm, 2 for the other (``BLINDED_ARMS``
+    while blinded, ``UNBLINDED_ARMS`` once unblinded: the order of the treatment-effect contrast)."""
     control, active = BLINDED_ARMS if blinded else UNBLINDED_ARMS
     return {control: 1.0, active: 2.0}
 

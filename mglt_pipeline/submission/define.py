@@ -14,8 +14,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from mglt_pipeline.submission.metadata import (
-    ADAMIG, AVISITS, BDS, STUDY_DESCRIPTION, STUDY_ID, STUDY_NAME, DatasetSpec, Variable, family_outcomes,
-    parameter_derivation)
+    ADAMIG, AVISITS, BDS, STUDY_DESCRIPTION, STUDY_ID, STUDY_NAME, TREATMENTS, DatasetSpec, Variable,
+    family_outcomes, parameter_derivation)
 from mglt_pipeline.submission.transport import METADATA_VERSION_OID
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
@@ -152,7 +152,7 @@ def define_xml(frames: Mapping[str, pd.DataFrame], specs: list[DatasetSpec], bli
                                   "SourceSystemVersion": "0.1.0", _d("Context"): "Submission"})
     study = ET.SubElement(root, _o("Study"), {"OID": f"STUDY.{STUDY_ID}"})
     globals_ = ET.SubElement(study, _o("GlobalVariables"))
-    description = STUDY_DESCRIPTION + (". " + BLINDED_NOTE if blinded else ".")
+    description = f"{STUDY_DESCRIPTION}. " + (BLINDED_NOTE if blinded else f"{TREATMENTS}.")
     for tag, text in (("StudyName", STUDY_NAME), ("StudyDescription", description), ("ProtocolName", STUDY_ID)):
         ET.SubElement(globals_, _o(tag)).text = text
     mdv = ET.SubElement(study, _o("MetaDataVersion"), {

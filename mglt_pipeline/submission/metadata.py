@@ -13,9 +13,11 @@ from typing import Literal
 from mglt_pipeline.registry import FAMILIES, FAMILY_TITLES, OUTCOMES, Outcome
 
 STUDY_ID = "MGLT01"
-STUDY_NAME = "MgT sleep trial"
-STUDY_DESCRIPTION = ("Randomized, double-blind, placebo-controlled trial of magnesium L-threonate 1 g/day "
-                     "for 21 days in adults with self-reported sleep problems")
+STUDY_NAME = "MGLT01 sleep trial"
+STUDY_DESCRIPTION = ("Randomized, double-blind, placebo-controlled parallel-arm trial, 21 days of treatment, "
+                     "in adults with self-reported sleep problems")
+TREATMENTS = "Treatments: magnesium L-threonate (MgT) 1 g/day or placebo"
+"""Named in define.xml only once unblinded, as the report names no treatment while blinded."""
 ADAMIG = ("ADaMIG", "1.3")
 DataType = Literal["text", "integer", "float", "date"]
 
@@ -65,7 +67,9 @@ TREATMENT = [
        "The arm randomized to (randomization.csv arm_code, named by unblinding.csv; the code A/B while "
        "blinded).", "TRT"),
     _v("TRT01PN", "Planned Treatment for Period 01 (N)", "integer", "Derived",
-       "1 for placebo (A while blinded), 2 for MgT (B while blinded).", "TRTN"),
+       "1 for the reference arm, 2 for the other, as the effects are estimated (other minus reference): "
+       "the placebo arm once unblinded; A and B while blinded (the codes say nothing of the treatment).",
+       "TRTN"),
     _v("TRT01A", "Actual Treatment for Period 01", "text", "Derived",
        "TRT01P for a dosed participant (first_dose_on present), else empty.", "TRT"),
     _v("TRT01AN", "Actual Treatment for Period 01 (N)", "integer", "Derived", "TRT01PN when TRT01A is set.",
