@@ -77,6 +77,6 @@ def adherence_heatmap_png(adherence: pd.DataFrame) -> bytes:
         title += f": the {MAX_ROWS} participants with the fewest nights with a main sleep"
     ax.set_title(title, fontsize=9.5)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
     return buffer.getvalue()

@@ -16,7 +16,7 @@ import pandas as pd
 from mglt_pipeline.submission.metadata import (
     ADAMIG, AVISITS, BDS, STUDY_DESCRIPTION, STUDY_ID, STUDY_NAME, TREATMENTS, DatasetSpec, Variable,
     family_outcomes, parameter_derivation)
-from mglt_pipeline.submission.transport import METADATA_VERSION_OID
+from mglt_pipeline.submission.transport import METADATA_VERSION_OID, max_text_bytes
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
 DEF = "http://www.cdisc.org/ns/def/v2.1"
@@ -61,9 +61,9 @@ def _digits(values: pd.Series, data_type: str) -> tuple[int, int | None]:
     numbers (significant digits: decimals of the value written with 15 significant digits)."""
     if data_type == "date":
         return 8, None
-    present = [v for v in pd.unique(values.dropna()) if str(v) != ""]
     if data_type == "text":
-        return max([1, *(len(str(v).encode("utf-8")) for v in present)]), None
+        return max(1, max_text_bytes(values)), None
+    present = [v for v in pd.unique(values.dropna()) if str(v) != ""]
     texts = [f"{float(v):.15g}".lstrip("-") for v in present]
     whole = max([1, *(len(t.split(".")[0].split("e")[0]) for t in texts)])
     decimals = max([0, *(len(t.split(".")[1]) if "." in t else 0 for t in texts)])

@@ -37,6 +37,11 @@ def json_path(folder: Path, spec: DatasetSpec) -> Path:
     return Path(folder) / f"{spec.file_stem}.json"
 
 
+def max_text_bytes(values: pd.Series) -> int:
+    """The longest value of a text column in UTF-8 bytes (0 when empty), over its distinct values."""
+    return max([0, *(len(str(v).encode("utf-8")) for v in pd.unique(values.dropna()))])
+
+
 def limit_problems(frame: pd.DataFrame, spec: DatasetSpec) -> list[str]:
     """What breaks the SAS V5 transport limits (empty when nothing does)."""
     problems = [] if SAS_NAME.match(spec.name) else [f"dataset name {spec.name!r} is not a V5 name"]
@@ -47,8 +52,8 @@ def limit_problems(frame: pd.DataFrame, spec: DatasetSpec) -> list[str]:
             problems.append(f"{spec.name}.{variable.name}: not a V5 variable name")
         if len(variable.label) > MAX_LABEL:
             problems.append(f"{spec.name}.{variable.name}: label of {len(variable.label)} characters")
-        if variable.data_type == "text" and len(frame):
-            longest = int(frame[variable.name].map(lambda s: len(str(s).encode("utf-8"))).max())
+        if variable.data_type == "text" and variable.name in frame:
+            longest = max_text_bytes(frame[variable.name])
             if longest > MAX_TEXT_BYTES:
                 problems.append(f"{spec.name}.{variable.name}: a value of {longest} bytes (max {MAX_TEXT_BYTES})")
     missing = [v.name for v in spec.variables if v.name not in frame.columns]
@@ -138,8 +143,7 @@ def dataset_json(frame: pd.DataFrame, spec: DatasetSpec, created: dt.datetime) -
         column = {"itemOID": f"IT.{spec.name}.{variable.name}", "name": variable.name, "label": variable.label,
                   "dataType": JSON_TYPES[variable.data_type]}
         if variable.data_type == "text":
-            column["length"] = max(1, int(frame[variable.name].map(lambda s: len(str(s).encode("utf-8"))).max())
-                                   if len(frame) else 1)
+            column["length"] = max(1, max_text_bytes(frame[variable.name]))
         if variable.data_type == "date":
             column.update(targetDataType="integer", displayFormat=DATE_FORMAT)
         if variable.name in spec.keys:
