@@ -23,18 +23,10 @@ from mglt_pipeline.submission.adam import derive_adsl
 from mglt_pipeline.submission.define import define_xml
 from mglt_pipeline.submission.metadata import ADSL, BDS, DATASETS, DatasetSpec, Variable
 from mglt_pipeline_tests import submission_trial as trial
+from mglt_pipeline_tests.test_analysis_dagster import _upstream_assets
 
 SCHEMA = Path(__file__).parent / "data" / "real" / "dataset_json" / "dataset.schema.json"
 D = dt.date
-
-
-def _upstream(tables: dict[str, pd.DataFrame]) -> list[dg.AssetsDefinition]:
-    def make(name, frame):
-        @dg.asset(name=name)
-        def _table() -> pd.DataFrame:
-            return frame
-        return _table
-    return [make(name, frame) for name, frame in tables.items()]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +36,7 @@ def published(tmp_path_factory):
               "analysis_dataset": trial.analysis_dataset(), "participant_adherence": trial.participant_adherence(),
               "diary_daily": trial.diary_daily()}
     adam_assets = [a for a in ASSETS if a.op.name != "rtf_tables"]
-    result = dg.materialize([*_upstream(tables), *adam_assets], resources=build_resources(root))
+    result = dg.materialize([*_upstream_assets(tables), *adam_assets], resources=build_resources(root))
     assert result.success
     with duckdb.connect(str(root / WAREHOUSE_FILE), read_only=True) as con:
         warehouse = {spec.name: con.sql(f"select * from {spec.file_stem}").df() for spec in DATASETS}

@@ -63,14 +63,33 @@ def _headers(columns: list[str], widths: list[float]) -> list[rtflite.RTFColumnH
                                     text_justification=["c"] * len(merged)), *rows]
 
 
-def _document(frame: pd.DataFrame, name: str, notes: list[str], landscape: bool, simulated: bool,
-              first_width: float = 3.0) -> rtflite.RTFDocument:
+A4_INCHES = (8.27, 11.69)
+CHARACTERS_PER_WIDTH = 7.0
+
+
+def column_widths(frame: pd.DataFrame) -> list[float]:
+    """Relative column widths from the longest cell or header word of each column, so that numbers
+    and confidence intervals stay on one line (the first column, the row labels, may wrap)."""
+    widths = []
+    for column in frame.columns:
+        cells = [len(str(v)) for v in frame[column]] + [len(w) for w in str(column).split(SPANNER)[-1].split()]
+        widths.append(min(max(max(cells, default=1) / CHARACTERS_PER_WIDTH, 0.9), 4.0))
+    return widths
+
+
+def _page(landscape: bool) -> rtflite.RTFPage:
+    short, long = A4_INCHES
+    return rtflite.RTFPage(orientation="landscape" if landscape else "portrait",
+                           width=long if landscape else short, height=short if landscape else long)
+
+
+def _document(frame: pd.DataFrame, name: str, notes: list[str], landscape: bool, simulated: bool) -> rtflite.RTFDocument:
     columns = list(frame.columns)
-    widths = [first_width] + [1.0] * (len(columns) - 1)
+    widths = column_widths(frame)
     cells = pl.DataFrame({f"c{i}": frame[c].astype(str).tolist() for i, c in enumerate(columns)})
     footnotes = [*notes, *([SIMULATED] if simulated else [])]
     return rtflite.RTFDocument(
-        df=cells, rtf_page=rtflite.RTFPage(orientation="landscape" if landscape else "portrait"),
+        df=cells, rtf_page=_page(landscape),
         rtf_page_header=rtflite.RTFPageHeader(), rtf_title=rtflite.RTFTitle(text=[TITLES[name]], text_convert=[False]),
         rtf_column_header=_headers(columns, widths),
         rtf_body=rtflite.RTFBody(col_rel_width=widths, text_convert=[[False]],
