@@ -21,6 +21,7 @@ from mglt_pipeline.resources import WAREHOUSE_FILE, build_resources
 from mglt_pipeline.submission import checks, transport
 from mglt_pipeline.submission.adam import derive_adsl
 from mglt_pipeline.submission.define import define_xml
+from mglt_pipeline.submission.profile import profile_xpt
 from mglt_pipeline.submission.metadata import ADSL, BDS, DATASETS, DatasetSpec, Variable
 from mglt_pipeline_tests import submission_trial as trial
 from mglt_pipeline_tests.test_analysis_dagster import _upstream_assets
@@ -175,3 +176,13 @@ def test_checks_fail_on_broken_datasets(tmp_path):
     broken = (tmp_path / "define.xml").read_text().replace('Mandatory="Yes"', 'Mandatory="Maybe"', 1)
     (tmp_path / "broken.xml").write_text(broken)
     assert any("Mandatory" in p for p in checks.schema_problems(tmp_path / "broken.xml"))
+
+
+def test_define_xml_from_batched_profiles_equals_define_xml_from_whole_datasets(published):
+    root, _, _ = published
+    folder = root / SUBMISSION_DIR
+    whole = {spec.name: pyreadstat.read_xport(str(folder / f"{spec.file_stem}.xpt"))[0] for spec in DATASETS}
+    profiles = {spec.name: profile_xpt(folder / f"{spec.file_stem}.xpt", spec, batch_rows=25) for spec in DATASETS}
+    assert sum(map(len, profiles.values())) < sum(map(len, whole.values()))
+    created = dt.datetime(2026, 1, 1)
+    assert define_xml(profiles, list(DATASETS), False, created) == define_xml(whole, list(DATASETS), False, created)

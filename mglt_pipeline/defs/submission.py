@@ -17,7 +17,6 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-import pyreadstat
 
 from mglt_pipeline.analysis.dataset import is_blinded
 from mglt_pipeline.registry import OUTCOMES
@@ -26,6 +25,7 @@ from mglt_pipeline.resources import DataRoot
 from mglt_pipeline.submission import adam, checks, rtf
 from mglt_pipeline.submission.define import define_xml
 from mglt_pipeline.submission.metadata import ADSL, BDS, DATASETS, DatasetSpec
+from mglt_pipeline.submission.profile import profile_xpt
 from mglt_pipeline.submission.transport import (
     json_differences, limit_problems, write_dataset_json, write_xpt, xpt_differences, xpt_path)
 
@@ -97,7 +97,8 @@ def bds_assets(analysis_dataset: pd.DataFrame, adsl: pd.DataFrame, data_root: Da
 
 
 def _read_back(folder: Path) -> dict[str, pd.DataFrame]:
-    return {spec.name: pyreadstat.read_xport(str(xpt_path(folder, spec)))[0] for spec in DATASETS}
+    """Of each XPT file, the records define.xml needs (``profile_xpt``: read in batches)."""
+    return {spec.name: profile_xpt(xpt_path(folder, spec), spec) for spec in DATASETS}
 
 
 @dg.asset(name="define_xml", group_name=GROUP, kinds={"xml"},

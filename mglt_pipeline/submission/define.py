@@ -16,6 +16,7 @@ import pandas as pd
 from mglt_pipeline.submission.metadata import (
     ADAMIG, AVISITS, BDS, STUDY_DESCRIPTION, STUDY_ID, STUDY_NAME, TREATMENTS, DatasetSpec, Variable,
     family_outcomes, parameter_derivation)
+from mglt_pipeline.submission.profile import number_shape
 from mglt_pipeline.submission.transport import METADATA_VERSION_OID, max_text_bytes
 
 ODM = "http://www.cdisc.org/ns/odm/v1.3"
@@ -63,10 +64,9 @@ def _digits(values: pd.Series, data_type: str) -> tuple[int, int | None]:
         return 8, None
     if data_type == "text":
         return max(1, max_text_bytes(values)), None
-    present = [v for v in pd.unique(values.dropna()) if str(v) != ""]
-    texts = [f"{float(v):.15g}".lstrip("-") for v in present]
-    whole = max([1, *(len(t.split(".")[0].split("e")[0]) for t in texts)])
-    decimals = max([0, *(len(t.split(".")[1]) if "." in t else 0 for t in texts)])
+    shapes = [number_shape(v) for v in pd.unique(values.dropna())]
+    whole = max([1, *(w for w, _ in shapes)])
+    decimals = max([0, *(d for _, d in shapes)])
     return whole + decimals, (decimals if data_type == "float" else None)
 
 
