@@ -14,7 +14,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pandas as pd
-import pyreadstat
 from lxml import etree
 
 from mglt_pipeline.submission.define import DEF, ODM
@@ -83,6 +82,8 @@ def coverage_problems(define: Path, folder: Path) -> list[str]:
     items = {i.get("OID"): i.get("Name") for i in root.iterfind(".//odm:ItemDef", ns)}
     described = {g.get("Name"): [items.get(r.get("ItemOID")) for r in g.iterfind("odm:ItemRef", ns)]
                  for g in root.iterfind(".//odm:ItemGroupDef", ns)}
+    import pyreadstat  # imported when used (slow to import)
+
     on_disk = {}
     for path in sorted(Path(folder).glob("*.xpt")):
         _, meta = pyreadstat.read_xport(str(path), metadataonly=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pyreadstat
 
 from mglt_pipeline.submission.metadata import DatasetSpec
 
@@ -48,6 +47,8 @@ def profile(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
 
 def profile_xpt(path: Path, spec: DatasetSpec, batch_rows: int = BATCH_ROWS) -> pd.DataFrame:
     """``profile`` of an XPT file, read ``batch_rows`` records at a time."""
+    import pyreadstat  # imported when used (slow to import)
+
     parts = [profile(chunk.reset_index(drop=True), spec) for chunk, _ in
              pyreadstat.read_file_in_chunks(pyreadstat.read_xport, str(path), chunksize=batch_rows)]
     if len(parts) == 1:

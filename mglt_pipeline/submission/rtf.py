@@ -15,14 +15,17 @@ import io
 import re
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
-import polars as pl
-import rtflite
 
 from mglt_pipeline.report.sections import arm_names, is_blinded
 from mglt_pipeline.report.tables import (
     GROUP, SPANNER, baseline_display, baseline_missing_note, effects_display, effects_notes, flow_display,
     sensitivity_display, sensitivity_notes)
+
+if TYPE_CHECKING:
+    import rtflite
 
 FLOW, BASELINE, EFFECTS, SENSITIVITY = "participant_flow", "baseline_characteristics", "treatment_effects", "sensitivity"
 TITLES = {FLOW: "Table 14.1.1 Participant flow (CONSORT): participants at each stage by arm as randomized",
@@ -46,6 +49,8 @@ def _grouped(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _headers(columns: list[str], widths: list[float]) -> list[rtflite.RTFColumnHeader]:
     """One header row of labels, under a row of spanners when any column is ``spanner|label``."""
+    import rtflite  # imported when used: rtflite and polars cost half a second at every start-up
+
     labels = [c.split(SPANNER)[-1] for c in columns]
     spanners = [c.split(SPANNER)[0] if SPANNER in c else "" for c in columns]
     rows = [rtflite.RTFColumnHeader(text=labels, col_rel_width=widths, text_convert=[False],
@@ -78,12 +83,17 @@ def column_widths(frame: pd.DataFrame) -> list[float]:
 
 
 def _page(landscape: bool) -> rtflite.RTFPage:
+    import rtflite
+
     short, long = A4_INCHES
     return rtflite.RTFPage(orientation="landscape" if landscape else "portrait",
                            width=long if landscape else short, height=short if landscape else long)
 
 
 def _document(frame: pd.DataFrame, name: str, notes: list[str], landscape: bool, simulated: bool) -> rtflite.RTFDocument:
+    import polars as pl
+    import rtflite
+
     columns = list(frame.columns)
     widths = column_widths(frame)
     cells = pl.DataFrame({f"c{i}": frame[c].astype(str).tolist() for i, c in enumerate(columns)})

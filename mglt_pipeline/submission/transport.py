@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
 from mglt_pipeline.submission.metadata import STUDY_ID, DatasetSpec
 
@@ -65,6 +64,8 @@ def limit_problems(frame: pd.DataFrame, spec: DatasetSpec) -> list[str]:
 
 def write_xpt(frame: pd.DataFrame, spec: DatasetSpec, folder: Path) -> Path:
     """Write ``frame`` as ``<name>.xpt`` (V5), with the spec's labels and DATE9. on dates."""
+    import pyreadstat  # imported when used: it costs most of a second at every start of the code location
+
     path = xpt_path(folder, spec)
     path.parent.mkdir(parents=True, exist_ok=True)
     pyreadstat.write_xport(
@@ -105,6 +106,8 @@ def _column_equal(written: pd.Series, read: pd.Series, data_type: str) -> bool:
 def xpt_differences(frame: pd.DataFrame, spec: DatasetSpec, path: Path, limit: int = 20) -> list[str]:
     """Read ``path`` back and name every difference from ``frame``: names, labels, dataset name, and
     each cell (numbers compared exactly, bit for bit, missing with missing)."""
+    import pyreadstat
+
     back, meta = pyreadstat.read_xport(str(path))
     problems = []
     if meta.table_name != spec.name:
