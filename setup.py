@@ -29,6 +29,12 @@ setup(
         "matplotlib>=3.9",
         "jinja2>=3.1",
         "great-tables>=1.0",
+        # the submission room: SAS transport files, RTF tables, the Define-XML 2.1 schema and its validator
+        "pyreadstat>=1.2",
+        "rtflite>=2.0,<3",
+        "polars>=1.0",
+        "odmlib>=0.2",
+        "lxml>=5.0",
     ],
     extras_require={"dev": ["pytest>=8"]},
     entry_points={

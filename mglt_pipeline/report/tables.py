@@ -15,11 +15,9 @@ from mglt_pipeline.effects.covariance import (
     AR1_HETEROGENEOUS, COMPOUND_SYMMETRY, TOEPLITZ_HETEROGENEOUS, UNSTRUCTURED,
 )
 from mglt_pipeline.effects.estimates import DF_KENWARD_ROGER, DF_NORMAL, DF_SATTERTHWAITE
-from mglt_pipeline.registry import OUTCOMES, OUTCOMES_BY_ID
+from mglt_pipeline.registry import FAMILY_TITLES, OUTCOMES, OUTCOMES_BY_ID
 from mglt_pipeline.report.formatting import MISSING, fmt_ci, fmt_count, fmt_flag, fmt_number, fmt_p, is_missing
 
-FAMILY_TITLES = {"oura_sleep": "Oura sleep", "oura_day": "Oura activity and readiness",
-                 "sleep_questionnaires": "Sleep questionnaires", "mood": "Mood (POMS)", "diary": "Daily diary"}
 STAGE_LABELS = {"enrolled": "Enrolled", "randomized": "Randomized", "dosed": "Dosed (Study Day 1 recorded)",
                 "completed": "Completed the study", "withdrawn": "Withdrawn",
                 "lost_to_follow_up": "Lost to follow-up"}
