@@ -1,11 +1,12 @@
 # Two commands: `make run` (install + materialize everything) and `make test` (install + tests).
+# `make pull` runs the configured API pulls (Oura, REDCap) once into the data root's raw/.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR := $(if $(MGLT_DATA_DIR),$(MGLT_DATA_DIR),$(CURDIR)/data)
 export DAGSTER_HOME := $(abspath $(DATA_DIR))/dagster_home
 
-.PHONY: install run test ui bench clean
+.PHONY: install run pull test ui bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,11 @@ run: install
 	@mkdir -p "$(DAGSTER_HOME)"
 	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp mglt_pipeline/automation/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/python -m mglt_pipeline.run
+
+pull: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp mglt_pipeline/automation/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/python -m mglt_pipeline.pull
 
 test: install
 	$(BIN)/python -m pytest -q mglt_pipeline_tests

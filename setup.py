@@ -24,9 +24,17 @@ setup(
         "pandera>=0.35,<0.36",
         "great-expectations>=1.24,<2",
         "statsmodels>=0.15",
+    "formulaic>=1.1",
+    "threadpoolctl>=3.1",
         "matplotlib>=3.9",
         "jinja2>=3.1",
         "great-tables>=1.0",
+        # the submission room: SAS transport files, RTF tables, the Define-XML 2.1 schema and its validator
+        "pyreadstat>=1.2",
+        "rtflite>=2.0,<3",
+        "polars>=1.0",
+        "odmlib>=0.2",
+        "lxml>=5.0",
     ],
     extras_require={"dev": ["pytest>=8", "hypothesis>=6.100"]},
     entry_points={

@@ -48,11 +48,12 @@ def run_worker(data_root: Path, out_json: Path) -> None:
     import dagster as dg
     import duckdb
 
+    from mglt_pipeline.automation.jobs import TRIAL_JOB_NAME
     from mglt_pipeline.definitions import build_definitions
 
     t0 = time.perf_counter()
     defs = build_definitions(data_root)
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def(TRIAL_JOB_NAME)
     instance = dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(instance=instance, raise_on_error=False)
     run_seconds = time.perf_counter() - t0

@@ -17,6 +17,10 @@ from typing import Literal
 
 Family = Literal["oura_sleep", "oura_day", "sleep_questionnaires", "mood", "diary"]
 FAMILIES: tuple[str, ...] = ("oura_sleep", "oura_day", "sleep_questionnaires", "mood", "diary")
+FAMILY_TITLES: dict[str, str] = {"oura_sleep": "Oura sleep", "oura_day": "Oura activity and readiness",
+                                 "sleep_questionnaires": "Sleep questionnaires", "mood": "Mood (POMS)",
+                                 "diary": "Daily diary"}
+"""Each family as the tables, the forest plot and the ADaM datasets name it."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,16 @@ class Outcome:
     def direction(self) -> int:
         """+1 when higher is better, -1 when lower is better."""
         return 1 if self.better == "higher" else -1
+
+    @property
+    def paramcd(self) -> str:
+        """The ADaM parameter code (``PARAMCD``, at most 8 characters): ``PARAMCDS`` below."""
+        return PARAMCDS[self.id]
+
+    @property
+    def param(self) -> str:
+        """The ADaM parameter (``PARAM``): the label with the unit, one to one with ``paramcd``."""
+        return f"{self.label} ({self.unit})"
 
 
 def _o(id, family, source, derivation, unit, better, label) -> Outcome:
@@ -92,6 +106,23 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 
 OUTCOMES_BY_ID: dict[str, Outcome] = {o.id: o for o in OUTCOMES}
+
+PARAMCDS: dict[str, str] = {
+    "oura_sleep_score": "SLPSCORE", "oura_deep_sleep_score": "DEEPSCR", "oura_rem_sleep_score": "REMSCR",
+    "oura_total_sleep_min": "TOTSLP", "oura_deep_sleep_min": "DEEPSLP", "oura_rem_sleep_min": "REMSLP",
+    "oura_light_sleep_min": "LIGHTSLP", "oura_sleep_efficiency": "SLPEFF", "oura_sleep_latency_min": "SLPLAT",
+    "oura_lowest_hr": "LOWHR", "oura_average_hrv": "AVGHRV",
+    "oura_activity_score": "ACTSCORE", "oura_daily_movement_m": "MOVEMENT", "oura_steps": "STEPS",
+    "oura_readiness_score": "RDYSCORE", "oura_readiness_activity_balance": "RDYACTBL",
+    "oura_readiness_sleep_balance": "RDYSLPBL", "oura_readiness_hrv_balance": "RDYHRVBL",
+    "isi_total": "ISITOT", "lseq_gts": "LSEQGTS", "lseq_qos": "LSEQQOS", "lseq_afs": "LSEQAFS",
+    "lseq_bfw": "LSEQBFW", "rsq_total": "RSQTOT",
+    "poms_ta": "POMSTA", "poms_dd": "POMSDD", "poms_ah": "POMSAH", "poms_fi": "POMSFI", "poms_cb": "POMSCB",
+    "poms_va": "POMSVA", "poms_tmd": "POMSTMD",
+    "diary_energy": "DENERGY", "diary_productivity": "DPRODUCT", "diary_mood": "DMOOD",
+    "diary_mental_alertness": "DALERT", "diary_sleep_quality": "DSLPQUAL", "diary_grouchiness": "DGROUCH",
+}
+"""ADaM ``PARAMCD`` of every outcome (SAS names: letters and digits, at most 8 characters, unique)."""
 
 
 def outcome(outcome_id: str) -> Outcome:

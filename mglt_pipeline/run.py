@@ -12,14 +12,16 @@ from pathlib import Path
 
 import dagster as dg
 
+from mglt_pipeline.automation.jobs import TRIAL_JOB_NAME
 from mglt_pipeline.definitions import build_definitions
 from mglt_pipeline.resources import REPORTS_DIR, WAREHOUSE_FILE, default_data_root
 
 
 def materialize_all(data_root: Path, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
-    """One in-process run of every asset and asset check of the graph on ``data_root``."""
+    """One in-process run of every asset and asset check of the trial on ``data_root`` (the trial's
+    job: everything but the API pulls, which ``make pull`` runs)."""
     defs = build_definitions(data_root)
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def(TRIAL_JOB_NAME)
     return job.execute_in_process(instance=instance or dg.DagsterInstance.ephemeral(), raise_on_error=False,
                                   run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}})
 

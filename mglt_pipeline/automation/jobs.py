@@ -1,5 +1,8 @@
 """The one job the sensor and the schedule launch: every asset and check, one step at a time.
 
+Every asset but the API pulls (group ``pull``): a rerun of the trial reads what is in ``raw/`` and
+never calls an API; the pulls have their own job and schedule (``defs.pull``).
+
 DuckDB takes one writer, so a run executes its steps in one process (in-process executor) and the
 instance runs one run at a time (``dagster.yaml``: ``concurrency.runs.max_concurrent_runs: 1``).
 """
@@ -7,11 +10,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from mglt_pipeline.pull import PULL_GROUP
+
 TRIAL_JOB_NAME = "trial_refresh_job"
 
 TRIAL_JOB = dg.define_asset_job(
     name=TRIAL_JOB_NAME,
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(PULL_GROUP),
     executor_def=dg.in_process_executor,
     description=(
         "Materializes the trial's assets and checks in one process (DuckDB takes one writer). "

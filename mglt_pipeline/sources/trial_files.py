@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mglt_pipeline.arms import ARM_CODES
 from mglt_pipeline.sources.files import not_read, relative_path, source_files
 from mglt_pipeline.sources.tables import CsvSource, as_table, ingest_csv, missing_file
 from mglt_pipeline.validation.duplicates import conflicted_participants
@@ -83,7 +84,7 @@ def read_participants(raw_dir: Path, root: Path) -> Ingested:
 def arm_names(unblinding: pd.DataFrame) -> dict[str, str]:
     """Arm code -> arm name, used only when A and B are named and name different arms."""
     mapping = dict(zip(unblinding["arm_code"], unblinding["arm"]))
-    if set(mapping) == {"A", "B"} and len(set(mapping.values())) == 2:
+    if set(mapping) == set(ARM_CODES) and len(set(mapping.values())) == 2:
         return mapping
     return {}
 

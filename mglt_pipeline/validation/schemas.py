@@ -16,6 +16,7 @@ import pandera.pandas as pa
 from pandera.engines import pandas_engine
 from pandera.typing import Series
 
+from mglt_pipeline.arms import ARM_CODES, TREATMENTS
 from mglt_pipeline.scoring.instruments import INSTRUMENTS
 from mglt_pipeline.validation.cells import DECIMAL_COMMA
 from mglt_pipeline.validation.engine import ROW_KEY, CrossFieldRule
@@ -70,7 +71,8 @@ class Randomization(pa.DataFrameModel):
 
     participant_id: Series[str] = pa.Field(str_matches=PARTICIPANT_ID, description=PARTICIPANT_RULE,
                                            metadata=ROW_KEY)
-    arm_code: Series[str] = pa.Field(isin=["A", "B"], description="must be A or B", metadata=ROW_KEY)
+    arm_code: Series[str] = pa.Field(isin=list(ARM_CODES), description=f"must be {' or '.join(ARM_CODES)}",
+                                     metadata=ROW_KEY)
     randomized_on: Series[Date] = pa.Field(dtype_kwargs=ISO_DATE,
                                            description="is required: a real date written YYYY-MM-DD")
     source_file: Series[str]
@@ -82,8 +84,10 @@ class Randomization(pa.DataFrameModel):
 class Unblinding(pa.DataFrameModel):
     """unblinding.csv: which arm code is which treatment."""
 
-    arm_code: Series[str] = pa.Field(isin=["A", "B"], description="must be A or B", metadata=ROW_KEY)
-    arm: Series[str] = pa.Field(isin=["MgT", "placebo"], description="must be MgT or placebo", metadata=ROW_KEY)
+    arm_code: Series[str] = pa.Field(isin=list(ARM_CODES), description=f"must be {' or '.join(ARM_CODES)}",
+                                     metadata=ROW_KEY)
+    arm: Series[str] = pa.Field(isin=list(TREATMENTS), description=f"must be {' or '.join(sorted(TREATMENTS))}",
+                                metadata=ROW_KEY)
     source_file: Series[str]
 
     class Config:
