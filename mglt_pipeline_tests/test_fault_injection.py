@@ -7,9 +7,9 @@ its own rule, nothing else is rejected, the counts add up, and every outcome the
 has an analysis dataset identical to the clean run's (what it did change is fitted again, one outcome
 per family). One Dagster run of the real graph's job (up to the effects, the quarantine, the set-aside
 list, the participant flow and the adverse events) on a trial with many of these faults at once
-proves the same: its quarantine and
-set-aside tables are exactly the faults', every effect the faults cannot touch equals the clean
-trial's to 1e-12, and no identifier planted at the door reaches the warehouse.
+proves the same: its quarantine and set-aside tables are exactly the faults', every effect the faults
+cannot touch equals the clean trial's to 1e-12, and no identifier planted at the door reaches the
+warehouse.
 """
 from __future__ import annotations
 
