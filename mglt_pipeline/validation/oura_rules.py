@@ -1,7 +1,10 @@
-"""Cross-field rules of Oura sleep periods that hold in real data (INSTRUMENTS.md, section Oura).
+"""Cross-field rules of Oura sleep periods (INSTRUMENTS.md, section Oura; DATA_CONTRACT.md).
 
-They are checked, not enforced (asset checks of warning severity): a period that breaks one stays in
-the table. Each function returns the periods that break its rule.
+Two are enforced when the records are read, because a period that breaks them cannot be placed:
+the day rule (``day`` is the local date of ``bedtime_end``, plus one from 18:00 local) and the length
+rule (a period lasts from 0 to 24 hours). The stage identities hold in real data and are checked,
+not enforced (asset checks of warning severity): a period that breaks one stays in the table.
+Each ``*_mismatches`` function returns the periods that break its rule.
 """
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 DAY_CHANGE_HOUR = 18
+MAX_PERIOD_HOURS = 24
 
 
 def round_half_up(values: pd.Series) -> pd.Series:
@@ -50,3 +54,16 @@ def day_rule_mismatches(periods: pd.DataFrame) -> pd.DataFrame:
     expected = oura_day(periods["bedtime_end"])
     day = pd.to_datetime(periods["day"])
     return periods[expected.notna() & (expected != day)]
+
+
+def period_hours(periods: pd.DataFrame) -> pd.Series:
+    """Hours from ``bedtime_start`` to ``bedtime_end`` (missing when either is)."""
+    start, end = (pd.to_datetime(periods[c], format="ISO8601", utc=True, errors="coerce")
+                  for c in ("bedtime_start", "bedtime_end"))
+    return (end - start).dt.total_seconds() / 3600
+
+
+def length_mismatches(periods: pd.DataFrame) -> pd.DataFrame:
+    """Periods that end before they start or last more than 24 hours."""
+    hours = period_hours(periods)
+    return periods[hours.notna() & ((hours < 0) | (hours > MAX_PERIOD_HOURS))]

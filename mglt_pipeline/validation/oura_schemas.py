@@ -1,9 +1,19 @@
-"""Row rules of the Oura documents (DATA_CONTRACT.md, INSTRUMENTS.md section Oura).
+"""Record rules of the Oura collections (DATA_CONTRACT.md "Fields and rules", INSTRUMENTS.md Oura).
 
 Scores and contributors are sub-scores 1..100; heart rates outside 25..220 bpm are impossible
 (``lowest_heart_rate`` 255 means no data and is read as missing before these rules); durations are
-seconds, never negative; ``day`` is an ISO date; period ``type`` is one of Oura's five.
-A JSON ``null`` is a missing value, so every measurement is nullable.
+seconds from 0 to 86,400; ``day`` is an ISO date; period ``type`` is one of Oura's five or missing
+(a period Oura did not classify: kept, never a main sleep). A number is a JSON number or a numeric
+string; ``true``/``false``, ``NaN`` and ``Infinity`` are not numbers. A JSON ``null`` is a missing
+value, so every measurement is nullable. Records of the account export and the Trends CSV have no
+``id``: it is nullable too (the key is then the day or the bedtime start, ``sources.oura_records``).
+
+``RECORD_FIELDS`` are the fields whose failure rejects the whole record; any other bad field rejects
+that field only, and the record stays with the field missing. The record fields are the key (who and
+which day) and, for a sleep period, what decides whether it is the day's main sleep and which day it
+belongs to: ``type``, ``total_sleep_duration`` (the longest ``long_sleep`` is the main sleep: a
+rejected total would silently hand the night to another period) and the bedtimes (the day rule and
+the 24-hour rule are judged on them). A bad score, stage duration, heart rate or HRV is one value.
 """
 from __future__ import annotations
 
@@ -11,11 +21,13 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
+from mglt_pipeline.sources.oura_collections import WAYS
 from mglt_pipeline.validation.schemas import ISO_DATE, PARTICIPANT_ID, PARTICIPANT_RULE, Date
 
 SLEEP_TYPES = ("long_sleep", "sleep", "late_nap", "rest", "deleted")
 SCORE_RULE = "must be empty or a score from 1 to 100"
-SECONDS_RULE = "must be empty or a number of seconds, not negative"
+SECONDS_RULE = "must be empty or a number of seconds from 0 to 86,400"
+MAX_SECONDS = 86_400
 HEART_RATE_RULE = "must be empty or a heart rate from 25 to 220 bpm"
 ISO_TIME_RULE = "must be empty or a real ISO 8601 time with UTC offset, e.g. 2025-01-02T07:10:00+01:00"
 _ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$"
@@ -26,7 +38,7 @@ def _score(**kwargs) -> pa.Field:
 
 
 def _seconds() -> pa.Field:
-    return pa.Field(nullable=True, ge=0, description=SECONDS_RULE)
+    return pa.Field(nullable=True, ge=0, le=MAX_SECONDS, description=SECONDS_RULE)
 
 
 def _real_iso_time(series: pd.Series) -> pd.Series:
@@ -41,8 +53,9 @@ class OuraDocument(pa.DataFrameModel):
     """Fields every Oura document has: who (the folder), which record, which day."""
 
     participant_id: Series[str] = pa.Field(str_matches=PARTICIPANT_ID, description=PARTICIPANT_RULE)
-    id: Series[str] = pa.Field(description="is required: the Oura record id")
+    id: Series[str] = pa.Field(nullable=True, description="must be empty or the Oura record id")
     day: Series[Date] = pa.Field(dtype_kwargs=ISO_DATE, description="is required: a real date written YYYY-MM-DD")
+    source_format: Series[str] = pa.Field(isin=list(WAYS), description="must be api, export or trends")
     source_file: Series[str]
 
     class Config:
@@ -60,7 +73,8 @@ class OuraDailySleep(OuraDocument):
 class OuraSleepPeriods(OuraDocument):
     """sleep: one document per sleep period, durations in seconds."""
 
-    type: Series[str] = pa.Field(isin=list(SLEEP_TYPES), description="must be one of " + ", ".join(SLEEP_TYPES))
+    type: Series[str] = pa.Field(nullable=True, isin=list(SLEEP_TYPES),
+                                 description="must be empty or one of " + ", ".join(SLEEP_TYPES))
     bedtime_start: Series[str] = pa.Field(nullable=True, description=ISO_TIME_RULE)
     bedtime_end: Series[str] = pa.Field(nullable=True, description=ISO_TIME_RULE)
     total_sleep_duration: Series[float] = _seconds()
@@ -107,3 +121,16 @@ class OuraDailyReadiness(OuraDocument):
     temperature_deviation: Series[float] = pa.Field(nullable=True, description="must be empty or a number of degrees")
     timestamp: Series[str] = pa.Field(nullable=True)
     contributors: Series[float] = _score(alias=r"^contributors_\w+$", regex=True, required=False)
+
+
+SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+    "daily_sleep": OuraDailySleep, "sleep": OuraSleepPeriods,
+    "daily_activity": OuraDailyActivity, "daily_readiness": OuraDailyReadiness,
+}
+RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    "daily_sleep": ("participant_id", "day", "source_format"),
+    "daily_activity": ("participant_id", "day", "source_format"),
+    "daily_readiness": ("participant_id", "day", "source_format"),
+    "sleep": ("participant_id", "day", "source_format", "type", "bedtime_start", "bedtime_end",
+              "total_sleep_duration"),
+}
