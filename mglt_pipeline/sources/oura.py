@@ -28,7 +28,7 @@ from mglt_pipeline.sources.oura_records import (
 )
 from mglt_pipeline.sources.oura_trends import is_trends_header, read_header, trends_frames, trends_rows
 from mglt_pipeline.sources.tables import as_table, relative_path
-from mglt_pipeline.validation.oura_checks import validate_collection
+from mglt_pipeline.validation.oura_checks import collection_schemas, validate_collection
 from mglt_pipeline.validation.oura_precedence import choose_copies
 from mglt_pipeline.validation.quarantine import (
     Ingested, concat_quarantine, concat_set_aside, file_entry, quarantine_frame, set_aside_entry,
@@ -67,7 +67,7 @@ class _Reader:
     """Reads folders into per-collection rows, and batches them through validation."""
 
     def __init__(self, oura_dir: str, known: pd.Series):
-        self.oura_dir, self.known = oura_dir, known
+        self.oura_dir, self.schemas = oura_dir, collection_schemas(known)
         self.rows = {c.name: CollectionRows(c) for c in ANALYSED}
         self.tally = {c.name: _Tally() for c in ANALYSED}
         self.source_entries: list[dict] = []
@@ -199,7 +199,7 @@ class _Reader:
             if gathered.empty:
                 continue
             tally = self.tally[collection.name]
-            valid, entries, rejected = validate_collection(gathered, collection, self.known)
+            valid, entries, rejected = validate_collection(gathered, collection, self.schemas[collection.name])
             used, conflicts, in_conflict, superseded = choose_copies(valid, collection)
             tally.clean.append(used.drop(columns=BOOKKEEPING))
             tally.entries += [entries, conflicts]

@@ -27,6 +27,7 @@ from mglt_pipeline.validation.quarantine import SOURCE_FILE
 
 LINE, POS, ORDER, UPDATED_AT, KEY = "_line", "_pos", "_order", "_updated_at", "_key"
 BOOKKEEPING = [ROW, LINE, POS, ORDER, UPDATED_AT, KEY]
+_EMPTY: dict = {}
 
 
 def load_json(path: Path) -> object:
@@ -51,11 +52,6 @@ def export_records(document: object, collection: str) -> list[dict]:
     return records
 
 
-def _restated_at(record: dict) -> object:
-    meta = record.get("meta")
-    return meta.get("updated_at") if isinstance(meta, dict) else None
-
-
 class CollectionRows:
     """The rows of one collection gathered from many files, turned into one frame on demand."""
 
@@ -70,22 +66,21 @@ class CollectionRows:
     def __len__(self) -> int:
         return len(self.tuples) + sum(len(f) for f in self.frames)
 
-    def _key(self, record_id: object, day: object, start: object) -> object:
-        if record_id not in (None, ""):
-            return record_id
-        return day if self.collection.daily else start
-
     def add_json(self, records: list[dict], participant: str, file: str, way: str, order: int) -> None:
         """Records of one JSON file (API or export)."""
-        flat, nested = self.flat, self.nested
+        flat, nested, daily, append = self.flat, self.nested, self.collection.daily, self.tuples.append
         for pos, record in enumerate(records, start=1):
             contributors = record.get("contributors")
-            contributors = contributors if isinstance(contributors, dict) else {}
-            values = tuple(record.get(f) for f in flat) + tuple(contributors.get(c) for c in nested)
+            if contributors.__class__ is not dict:
+                contributors = _EMPTY
+            meta = record.get("meta")
+            restated = meta.get("updated_at") if meta.__class__ is dict else None
             record_id = record.get("id")
-            row = str(record_id) if record_id not in (None, "") else str(pos)
-            key = self._key(record_id, record.get("day"), record.get("bedtime_start"))
-            self.tuples.append(values + (row, None, pos, order, _restated_at(record), key))
+            if record_id is None or record_id == "":
+                row, key = str(pos), record.get("day") if daily else record.get("bedtime_start")
+            else:
+                row = key = record_id if record_id.__class__ is str else str(record_id)
+            append((*map(record.get, flat), *map(contributors.get, nested), row, None, pos, order, restated, key))
         self.files.append((participant, file, way, order, len(records)))
 
     def add_frame(self, frame: pd.DataFrame, participant: str, file: str, way: str, order: int) -> None:

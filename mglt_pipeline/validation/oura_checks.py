@@ -9,6 +9,7 @@ night's place) and the length rule (0 to 24 hours: a 30-hour period is not a nig
 from __future__ import annotations
 
 import pandas as pd
+import pandera.pandas as pa
 
 from mglt_pipeline.sources.files import ROW
 from mglt_pipeline.sources.oura_collections import Collection
@@ -46,10 +47,15 @@ def period_rules(periods: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, int
     return periods.drop(index=rejected), concat_quarantine([day_entries, length_entries]), len(rejected)
 
 
-def validate_collection(rows: pd.DataFrame, collection: Collection, known: pd.Series
+def collection_schemas(known: pd.Series) -> dict[str, pa.DataFrameSchema]:
+    """Each collection's schema with the rule that the folder names a participant of
+    participants.csv (built once per read: the schemas are the same for every batch)."""
+    return {name: with_known_participants(model.to_schema(), known) for name, model in SCHEMAS.items()}
+
+
+def validate_collection(rows: pd.DataFrame, collection: Collection, schema: pa.DataFrameSchema
                         ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Records of one collection -> (valid records, quarantine entries, records rejected)."""
-    schema = with_known_participants(SCHEMAS[collection.name].to_schema(), known)
     valid, entries, rejected = validate_rows(rows, schema, "oura")
     if collection.name == "sleep" and len(valid):
         valid, more, dropped = period_rules(valid)

@@ -78,9 +78,13 @@ def in_file_duplicates(rows: pd.DataFrame, collection: Collection) -> tuple[pd.D
 
 def later_statement_wins(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Rule 2: one record per (participant, way, key): the later statement, file and position."""
-    ordered = rows.sort_values([UPDATED_AT, ORDER, POS], na_position="first", kind="stable")
-    superseded = ordered.duplicated(["participant_id", SOURCE_FORMAT, KEY], keep="last")
-    return ordered[~superseded].sort_index(), int(superseded.sum())
+    group_key = ["participant_id", SOURCE_FORMAT, KEY]
+    copies = rows.duplicated(group_key, keep=False)
+    if not copies.any():
+        return rows, 0
+    ordered = rows[copies].sort_values([UPDATED_AT, ORDER, POS], na_position="first", kind="stable")
+    superseded = ordered.index[ordered.duplicated(group_key, keep="last").to_numpy()]
+    return rows.drop(index=superseded), len(superseded)
 
 
 def daily_conflicts(rows: pd.DataFrame, collection: Collection) -> tuple[pd.DataFrame, pd.DataFrame]:
