@@ -88,9 +88,10 @@ def test_copies_in_one_file_collapse_when_equal_and_conflict_when_not(tmp_path):
     assert part.clean["id"].tolist() == ["d1"]
     assert part.rows_superseded == 1 and part.rows_quarantined == 2
     entries = part.quarantine
-    assert entries["row"].tolist() == ["d2", "d2"] and set(entries["field"]) == {"id"}
+    assert entries["row"].tolist() == ["d2", "d2"] and entries["value"].tolist() == ["70", "75"]
+    assert set(entries["field"]) == {"score"}  # the field that differs
     assert entries["participant_id"].tolist() == ["P001", "P001"] and set(entries["key"]) == {"2025-01-03"}
-    assert "different values" in entries["rule"][0]
+    assert entries["rule"].str.startswith("conflict:").all()
     _counts_add_up(part)
 
 

@@ -23,10 +23,10 @@ def test_source_files_ignores_files_being_written_and_sorts_by_name(tmp_path):
 def test_csv_with_bom_and_crlf_keeps_cells_as_text(tmp_path):
     path = write(tmp_path / "x.csv", "\ufeffid,code,score\r\n007,A,\r\n008,B,3.50\r\n")
     frame = read_csv_text(path).frame
-    assert list(frame.columns) == ["id", "code", "score", "_row"]
+    assert list(frame.columns) == ["id", "code", "score", "_row", "_line"]
     assert frame["id"].tolist() == ["007", "008"]
     assert frame["score"].isna().tolist() == [True, False] and frame.loc[1, "score"] == "3.50"
-    assert frame["_row"].tolist() == ["1", "2"]
+    assert frame["_row"].tolist() == ["1", "2"] and frame["_line"].tolist() == ["2", "3"]
 
 
 def test_csv_that_is_not_utf8_is_unreadable(tmp_path):

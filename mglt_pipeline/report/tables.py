@@ -19,7 +19,8 @@ FAMILY_TITLES = {"oura_sleep": "Oura sleep", "oura_day": "Oura activity and read
                  "sleep_questionnaires": "Sleep questionnaires", "mood": "Mood (POMS)", "diary": "Daily diary"}
 STAGE_LABELS = {"enrolled": "Enrolled", "randomized": "Randomized", "dosed": "Dosed (Study Day 1 recorded)",
                 "completed": "Completed the study", "withdrawn": "Withdrawn",
-                "lost_to_follow_up": "Lost to follow-up"}
+                "lost_to_follow_up": "Lost to follow-up",
+                "randomization_conflict": "Randomized twice (conflict: not analysed)"}
 FAS_STAGE_PREFIX = "fas_"
 SEX_LABELS = {"F": "female", "M": "male", "X": "X"}
 DF_METHODS = {DF_SATTERTHWAITE: "Satterthwaite", DF_NORMAL: "normal approximation"}

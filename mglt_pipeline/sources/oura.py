@@ -21,15 +21,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mglt_pipeline.sources.files import UnreadableFile, natural_key, read_csv_text, source_files
-from mglt_pipeline.sources.oura_collections import ANALYSED, BY_NAME, NEVER_OPENED, OuraFile, classify
-from mglt_pipeline.sources.oura_records import (
-    BOOKKEEPING, LINE, CollectionRows, api_records, export_records, load_json,
+from mglt_pipeline.sources.files import (
+    BadLine, UnreadableFile, count_records, csv_header, natural_key, read_csv_text, repeated_names, source_files,
 )
-from mglt_pipeline.sources.oura_trends import is_trends_header, read_header, trends_frames, trends_rows
+from mglt_pipeline.sources.oura_collections import ANALYSED, BY_NAME, NEVER_OPENED, OuraFile, classify
+from mglt_pipeline.sources.oura_records import CollectionRows, api_records, export_records, load_json
+from mglt_pipeline.sources.oura_trends import is_trends_header, trends_frames
 from mglt_pipeline.sources.tables import as_table, relative_path
 from mglt_pipeline.validation.oura_checks import collection_schemas, validate_collection
-from mglt_pipeline.validation.oura_precedence import choose_copies
+from mglt_pipeline.validation.oura_precedence import BOOKKEEPING, choose_copies
 from mglt_pipeline.validation.quarantine import (
     Ingested, concat_quarantine, concat_set_aside, file_entry, quarantine_frame, set_aside_entry,
 )
@@ -140,37 +140,54 @@ class _Reader:
             self.entry(f.collection, file, f"collection incomplete: the last page of {f.collection} has a "
                        "next_token but no page follows; the records that arrived are kept", participant)
 
-    def _export_csv(self, f: OuraFile, file: str, participant: str, order: int) -> None:
+    def _csv(self, path: Path, file: str, collection: str | None, participant: str):
+        """A CSV file's rows as text, or None after one entry for a file that cannot be read (its
+        records counted as read and quarantined when they can be counted)."""
         try:
-            text = read_csv_text(f.path)
+            problem = repeated_names(csv_header(path)) if collection else None
+            if problem:
+                raise UnreadableFile(f"{path.name}: {problem}")
+            return read_csv_text(path)
         except UnreadableFile as error:
-            self.entry(f.collection, file, str(error), participant)
+            self.entry(collection, file, str(error), participant, count_records(path) if collection else 0)
+            return None
+
+    def _bad_lines(self, bad: list[BadLine], collection: str | None, file: str, participant: str) -> None:
+        """Records that cannot be matched to the header: one entry each, read and quarantined."""
+        if not bad:
             return
-        frame = text.frame
-        frame[LINE] = (frame["_row"].astype(int) + 1).astype(str)
-        self.rows[f.collection].add_frame(frame, participant, file, "export", order)
-        self.tally[f.collection].read += len(frame) + len(text.misshapen)
-        for record, cells in text.misshapen:
-            self.entry(f.collection, file, f"record {record} has {len(cells)} cells where the header has "
-                       f"{len(text.frame.columns) - 1}, so its cells cannot be matched to columns", participant)
+        entries = quarantine_frame([{**file_entry("oura", file, "", "", b.problem), "row": str(b.row),
+                                     "line": str(b.line), "participant_id": participant} for b in bad])
+        if collection is None:
+            self.source_entries.extend(entries.to_dict("records"))
+            return
+        self.tally[collection].entries.append(entries)
+        self.tally[collection].read += len(bad)
+        self.tally[collection].quarantined += len(bad)
+
+    def _export_csv(self, f: OuraFile, file: str, participant: str, order: int) -> None:
+        text = self._csv(f.path, file, f.collection, participant)
+        if text is None:
+            return
+        self.rows[f.collection].add_frame(text.frame, participant, file, "export", order)
+        self.tally[f.collection].read += len(text.frame)
+        self._bad_lines(text.bad_lines, f.collection, file, participant)
 
     def _maybe_trends(self, f: OuraFile, file: str, participant: str, order: int) -> None:
         try:
-            if not is_trends_header(read_header(f.path)):
-                self._file(OuraFile(f.path, None, None, "unknown"), file, participant, order, False)
-                return
-            header, rows, misshapen = trends_rows(f.path)
-        except UnreadableFile as error:
-            self.entry(None, file, str(error), participant)
+            header = csv_header(f.path)
+        except UnreadableFile:
+            header = []
+        if not is_trends_header(header):
+            self._file(OuraFile(f.path, None, None, "unknown"), file, participant, order, False)
             return
-        for collection, frame in trends_frames(header, rows).items():
+        text = self._csv(f.path, file, None, participant)
+        if text is None:
+            return
+        for collection, frame in trends_frames(header, text.frame).items():
             self.rows[collection].add_frame(frame, participant, file, "trends", order)
             self.tally[collection].read += len(frame)
-        for record, line in misshapen:
-            self.source_entries.append({**file_entry("oura", file, "", "", (
-                f"the row has a number of cells that differs from the header's ({len(header)}), so its "
-                "cells cannot be matched to columns")), "row": str(record), "line": str(line),
-                "participant_id": participant})
+        self._bad_lines(text.bad_lines, None, file, participant)
 
     def _other(self, f: OuraFile, file: str, participant: str) -> None:
         """A collection that is not analysed: its records are counted and set aside, never judged."""
@@ -180,8 +197,8 @@ class _Reader:
                 records = document.get("data", document.get(f.collection)) if isinstance(document, dict) else None
                 count = len(records) if isinstance(records, list) else 0
             else:
-                count = len(read_csv_text(f.path).frame)
-        except (ValueError, UnicodeDecodeError, UnreadableFile):
+                count = count_records(f.path)
+        except (ValueError, UnicodeDecodeError):
             count = 0
         self.other_records[f.collection] += count
         self.set_aside.append(set_aside_entry(

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mglt_pipeline.sources.files import ROW
+from mglt_pipeline.sources.files import LINE, ROW
 from mglt_pipeline.sources.oura_collections import NO_HEART_RATE, SOURCE_FORMAT, Collection
 from mglt_pipeline.validation.quarantine import SOURCE_FILE
 
-LINE, POS, ORDER, UPDATED_AT, KEY = "_line", "_pos", "_order", "_updated_at", "_key"
+POS, ORDER, UPDATED_AT, KEY = "_pos", "_order", "_updated_at", "_key"
 BOOKKEEPING = [ROW, LINE, POS, ORDER, UPDATED_AT, KEY]
 _EMPTY: dict = {}
 

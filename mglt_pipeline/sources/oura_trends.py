@@ -16,13 +16,11 @@ in seconds, and the header does not say which.
 """
 from __future__ import annotations
 
-import csv
 import re
-from pathlib import Path
 
 import pandas as pd
 
-from mglt_pipeline.sources.files import UnreadableFile
+from mglt_pipeline.sources.files import LINE, ROW
 
 DATE = "date"
 MISSING = ("", "None")
@@ -103,49 +101,22 @@ def is_trends_header(header: list[str]) -> bool:
     return bool(header) and header_name(header[0]) == DATE and known >= MIN_KNOWN_COLUMNS
 
 
-def read_header(path: Path) -> list[str]:
-    """The first line of a CSV file as cells (UTF-8, a byte-order mark accepted)."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(handle), [])
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise UnreadableFile(f"{path.name} cannot be read as a UTF-8 CSV file ({error})") from error
-
-
-def trends_rows(path: Path) -> tuple[list[str], list[tuple[int, int, list[str]]], list[tuple[int, int]]]:
-    """The header, the rows as (record number, line, cells), and the rows whose number of cells
-    differs from the header's as (record number, line): those cannot be matched to columns."""
-    rows, misshapen = [], []
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, strict=True)
-            header = next(reader, [])
-            line = reader.line_num
-            for record, cells in enumerate(reader, start=1):
-                start, line = line + 1, reader.line_num
-                if len(cells) != len(header):
-                    misshapen.append((record, start))
-                else:
-                    rows.append((record, start, cells))
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise UnreadableFile(f"{path.name} cannot be read as a UTF-8 CSV file ({error})") from error
-    return header, rows, misshapen
-
-
-def trends_frames(header: list[str], rows: list[tuple[int, int, list[str]]]) -> dict[str, pd.DataFrame]:
+def trends_frames(header: list[str], frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Collection -> one record per row that has any value of that collection, with ``day`` (the
     row's date), the mapped fields as text (``None`` and empty cells missing), ``_row`` (the record
-    number) and ``_line``. The main sleep carries ``type`` ``long_sleep``."""
+    number) and ``_line``. The main sleep carries ``type`` ``long_sleep``.
+
+    ``frame`` holds the rows as read (``sources.files.read_csv_text``), its columns by position."""
     date_at = _positions(header)[DATE]
     frames = {}
     for collection, fields in column_map(header).items():
-        values = [[None if cells[i] in MISSING else cells[i] for i in fields.values()] for _, _, cells in rows]
-        frame = pd.DataFrame(values, columns=list(fields), dtype=object)
-        present = frame.notna().any(axis=1).to_numpy()
-        frame.insert(0, "day", [cells[date_at] for _, _, cells in rows])
-        frame["_row"] = [str(record) for record, _, _ in rows]
-        frame["_line"] = [str(line) for _, line, _ in rows]
+        values = frame.iloc[:, list(fields.values())].astype(object)
+        values.columns = list(fields)
+        values = values.mask(values.isin(MISSING) | values.isna(), None)
+        present = values.notna().any(axis=1).to_numpy()
+        values.insert(0, "day", frame.iloc[:, date_at].to_numpy())
+        values[ROW], values[LINE] = frame[ROW].to_numpy(), frame[LINE].to_numpy()
         if collection == "sleep":
-            frame["type"] = MAIN_SLEEP_TYPE
-        frames[collection] = frame[present].reset_index(drop=True)
+            values["type"] = MAIN_SLEEP_TYPE
+        frames[collection] = values[present].reset_index(drop=True)
     return frames

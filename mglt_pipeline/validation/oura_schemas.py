@@ -8,12 +8,16 @@ string; ``true``/``false``, ``NaN`` and ``Infinity`` are not numbers. A JSON ``n
 value, so every measurement is nullable. Records of the account export and the Trends CSV have no
 ``id``: it is nullable too (the key is then the day or the bedtime start, ``sources.oura_records``).
 
-``RECORD_FIELDS`` are the fields whose failure rejects the whole record; any other bad field rejects
-that field only, and the record stays with the field missing. The record fields are the key (who and
-which day) and, for a sleep period, what decides whether it is the day's main sleep and which day it
-belongs to: ``type``, ``total_sleep_duration`` (the longest ``long_sleep`` is the main sleep: a
-rejected total would silently hand the night to another period) and the bedtimes (the day rule and
-the 24-hour rule are judged on them). A bad score, stage duration, heart rate or HRV is one value.
+Fields marked ``ROW_KEY`` reject the whole record when bad; any other bad field rejects that field
+only, and the record stays with the field missing (``validation.engine``). The record fields are the
+key (who, which day, which way) and, for a sleep period, what decides whether it is the day's main
+sleep and which night it belongs to: ``type``, ``total_sleep_duration`` (the longest ``long_sleep``
+is the main sleep: a rejected total would silently hand the night to another period) and the bedtimes.
+A bad score, stage duration, heart rate or HRV is one value.
+
+Two cross-field rules place a sleep period, and reject it when broken (``PERIOD_RULES``): its ``day``
+is Oura's day of ``bedtime_end`` (the local date, plus one day from 18:00 local), so that an
+inconsistent period never takes another night's place; and it lasts from 0 to 24 hours.
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from mglt_pipeline.sources.oura_collections import WAYS
+from mglt_pipeline.validation.engine import ROW_KEY, CrossFieldRule
+from mglt_pipeline.validation.oura_rules import MAX_PERIOD_HOURS, oura_day, period_hours
 from mglt_pipeline.validation.schemas import ISO_DATE, PARTICIPANT_ID, PARTICIPANT_RULE, Date
 
 SLEEP_TYPES = ("long_sleep", "sleep", "late_nap", "rest", "deleted")
@@ -37,8 +43,8 @@ def _score(**kwargs) -> pa.Field:
     return pa.Field(nullable=True, ge=1, le=100, description=SCORE_RULE, **kwargs)
 
 
-def _seconds() -> pa.Field:
-    return pa.Field(nullable=True, ge=0, le=MAX_SECONDS, description=SECONDS_RULE)
+def _seconds(**kwargs) -> pa.Field:
+    return pa.Field(nullable=True, ge=0, le=MAX_SECONDS, description=SECONDS_RULE, **kwargs)
 
 
 def _real_iso_time(series: pd.Series) -> pd.Series:
@@ -52,10 +58,13 @@ def _real_iso_time(series: pd.Series) -> pd.Series:
 class OuraDocument(pa.DataFrameModel):
     """Fields every Oura document has: who (the folder), which record, which day."""
 
-    participant_id: Series[str] = pa.Field(str_matches=PARTICIPANT_ID, description=PARTICIPANT_RULE)
+    participant_id: Series[str] = pa.Field(str_matches=PARTICIPANT_ID, description=PARTICIPANT_RULE,
+                                           metadata=ROW_KEY)
     id: Series[str] = pa.Field(nullable=True, description="must be empty or the Oura record id")
-    day: Series[Date] = pa.Field(dtype_kwargs=ISO_DATE, description="is required: a real date written YYYY-MM-DD")
-    source_format: Series[str] = pa.Field(isin=list(WAYS), description="must be api, export or trends")
+    day: Series[Date] = pa.Field(dtype_kwargs=ISO_DATE, description="is required: a real date written YYYY-MM-DD",
+                                 metadata=ROW_KEY)
+    source_format: Series[str] = pa.Field(isin=list(WAYS), description="must be api, export or trends",
+                                          metadata=ROW_KEY)
     source_file: Series[str]
 
     class Config:
@@ -73,11 +82,11 @@ class OuraDailySleep(OuraDocument):
 class OuraSleepPeriods(OuraDocument):
     """sleep: one document per sleep period, durations in seconds."""
 
-    type: Series[str] = pa.Field(nullable=True, isin=list(SLEEP_TYPES),
+    type: Series[str] = pa.Field(nullable=True, isin=list(SLEEP_TYPES), metadata=ROW_KEY,
                                  description="must be empty or one of " + ", ".join(SLEEP_TYPES))
-    bedtime_start: Series[str] = pa.Field(nullable=True, description=ISO_TIME_RULE)
-    bedtime_end: Series[str] = pa.Field(nullable=True, description=ISO_TIME_RULE)
-    total_sleep_duration: Series[float] = _seconds()
+    bedtime_start: Series[str] = pa.Field(nullable=True, description=ISO_TIME_RULE, metadata=ROW_KEY)
+    bedtime_end: Series[str] = pa.Field(nullable=True, description=ISO_TIME_RULE, metadata=ROW_KEY)
+    total_sleep_duration: Series[float] = _seconds(metadata=ROW_KEY)
     deep_sleep_duration: Series[float] = _seconds()
     light_sleep_duration: Series[float] = _seconds()
     rem_sleep_duration: Series[float] = _seconds()
@@ -127,10 +136,23 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "daily_sleep": OuraDailySleep, "sleep": OuraSleepPeriods,
     "daily_activity": OuraDailyActivity, "daily_readiness": OuraDailyReadiness,
 }
-RECORD_FIELDS: dict[str, tuple[str, ...]] = {
-    "daily_sleep": ("participant_id", "day", "source_format"),
-    "daily_activity": ("participant_id", "day", "source_format"),
-    "daily_readiness": ("participant_id", "day", "source_format"),
-    "sleep": ("participant_id", "day", "source_format", "type", "bedtime_start", "bedtime_end",
-              "total_sleep_duration"),
-}
+
+
+def _day_follows_bedtime_end(periods: pd.DataFrame) -> pd.Series:
+    expected = oura_day(periods["bedtime_end"])
+    return expected.isna() | (expected == pd.to_datetime(periods["day"]))
+
+
+def _lasts_at_most_a_day(periods: pd.DataFrame) -> pd.Series:
+    hours = period_hours(periods)
+    return hours.isna() | hours.between(0, MAX_PERIOD_HOURS)
+
+
+PERIOD_RULES = (
+    CrossFieldRule("day", ("bedtime_end",), _day_follows_bedtime_end,
+                   "must be Oura's day of bedtime_end (its local date, plus one day from 18:00 local): "
+                   "the period is inconsistent and is not used"),
+    CrossFieldRule("bedtime_end", ("bedtime_start",), _lasts_at_most_a_day,
+                   "must be 0 to 24 hours after bedtime_start: a sleep period lasts at most 24 hours"),
+)
+CROSS_FIELD_RULES: dict[str, tuple[CrossFieldRule, ...]] = {"sleep": PERIOD_RULES}
