@@ -1,8 +1,8 @@
 """Cross-field rules of Oura sleep periods (INSTRUMENTS.md, section Oura; DATA_CONTRACT.md).
 
-Two are enforced when the records are read, because a period that breaks them cannot be placed:
-the day rule (``day`` is the local date of ``bedtime_end``, plus one from 18:00 local) and the length
-rule (a period lasts from 0 to 24 hours). The stage identities hold in real data and are checked,
+Two are enforced when the records are read (``oura_schemas.PERIOD_RULES``), because a period that
+breaks them cannot be placed: the day rule (``day`` is the local date of ``bedtime_end``, plus one
+from 18:00 local) and the length rule (a period lasts from 0 to 24 hours). The stage identities hold in real data and are checked,
 not enforced (asset checks of warning severity): a period that breaks one stays in the table.
 Each ``*_mismatches`` function returns the periods that break its rule.
 """
@@ -61,9 +61,3 @@ def period_hours(periods: pd.DataFrame) -> pd.Series:
     start, end = (pd.to_datetime(periods[c], format="ISO8601", utc=True, errors="coerce")
                   for c in ("bedtime_start", "bedtime_end"))
     return (end - start).dt.total_seconds() / 3600
-
-
-def length_mismatches(periods: pd.DataFrame) -> pd.DataFrame:
-    """Periods that end before they start or last more than 24 hours."""
-    hours = period_hours(periods)
-    return periods[hours.notna() & ((hours < 0) | (hours > MAX_PERIOD_HOURS))]
