@@ -88,3 +88,17 @@ def test_a_dangling_next_token_is_one_entry_and_the_records_are_kept(tmp_path):
     (entry,) = part.quarantine.to_dict("records")
     assert entry["file"] == "raw/oura/P001/daily_readiness_2.json" and "collection incomplete" in entry["rule"]
     assert entry["participant_id"] == "P001"
+
+
+def test_iso_times_read_local_time_and_offset_and_refuse_anything_else():
+    from mglt_pipeline.validation.oura_rules import iso_times
+
+    stamps = pd.Series(["2025-03-09T07:15:00-04:00", "2023-10-14T21:44:01.000+02:00", "2025-01-02T07:00:00Z",
+                        "2025-01-02T07:00:00.123456+05:30", None, "2025-02-30T07:00:00+01:00",
+                        "2025-01-02 07:00:00+01:00", "2025-01-02T07:00:00", "2025-01-02T24:00:00+01:00",
+                        "2025-01-02T07:00:00+25:00", "2025-01-02T07:00:00.+01:00", 7], dtype=object)
+    local, offset = iso_times(stamps)
+    assert local[:4].tolist() == [pd.Timestamp("2025-03-09 07:15:00"), pd.Timestamp("2023-10-14 21:44:01"),
+                                  pd.Timestamp("2025-01-02 07:00:00"), pd.Timestamp("2025-01-02 07:00:00")]
+    assert offset[:4].tolist() == [-240, 120, 0, 330]
+    assert local[4:].isna().all() and offset[4:].isna().all()

@@ -18,7 +18,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from mglt_pipeline.sources.files import (
@@ -30,6 +29,7 @@ from mglt_pipeline.sources.oura_trends import is_trends_header, trends_frames
 from mglt_pipeline.sources.tables import as_table, relative_path
 from mglt_pipeline.validation.oura_checks import collection_schemas, validate_collection
 from mglt_pipeline.validation.oura_precedence import BOOKKEEPING, choose_copies
+from mglt_pipeline.validation.oura_rules import iso_times, utc_times
 from mglt_pipeline.validation.quarantine import (
     Ingested, concat_quarantine, concat_set_aside, file_entry, quarantine_frame, set_aside_entry,
 )
@@ -228,14 +228,10 @@ def add_utc_times(periods: pd.DataFrame) -> pd.DataFrame:
     """Bedtimes as naive UTC timestamps, and the UTC offset (minutes) of ``bedtime_end`` (missing
     when ``bedtime_end`` is)."""
     periods = periods.copy()
-    for name in ("bedtime_start", "bedtime_end"):
-        stamps = pd.to_datetime(periods[name], format="ISO8601", utc=True, errors="coerce")
-        periods[f"{name}_utc"] = stamps.dt.tz_localize(None).astype("datetime64[ns]")
-    parts = periods["bedtime_end"].astype("string").str.extract(r"(Z|([+-])(\d{2}):(\d{2}))$")
-    sign = np.where((parts[1] == "-").fillna(False).to_numpy(dtype=bool), -1, 1)
-    minutes = parts[2].astype(float) * 60 + parts[3].astype(float)
-    minutes = minutes.mask((parts[0] == "Z").fillna(False).to_numpy(dtype=bool), 0.0)
-    periods["utc_offset_min"] = pd.array(sign * minutes, dtype="Int64")
+    periods["bedtime_start_utc"] = utc_times(periods["bedtime_start"]).astype("datetime64[ns]")
+    local, minutes = iso_times(periods["bedtime_end"])
+    periods["bedtime_end_utc"] = (local - pd.to_timedelta(minutes, unit="m")).astype("datetime64[ns]")
+    periods["utc_offset_min"] = minutes.round().astype("Int64")
     return periods
 
 

@@ -16,6 +16,7 @@ per batch of participant folders, and only the columns used are kept, so memory 
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -112,9 +113,14 @@ class CollectionRows:
         order = ["participant_id", *self.collection.values, SOURCE_FORMAT, SOURCE_FILE, *BOOKKEEPING]
         if not parts:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in order})
-        rows = pd.concat([p[order].astype(object) for p in parts], ignore_index=True) if len(parts) > 1 \
-            else parts[0][order]
+        with warnings.catch_warnings():  # the engine types every column: the concat's dtype is not used
+            warnings.simplefilter("ignore", FutureWarning)
+            rows = pd.concat([p[order] for p in parts], ignore_index=True) if len(parts) > 1 else parts[0][order]
         if "lowest_heart_rate" in rows:
-            no_data = pd.to_numeric(rows["lowest_heart_rate"].astype(str), errors="coerce") == NO_HEART_RATE
-            rows.loc[no_data.to_numpy(), "lowest_heart_rate"] = None
+            rate = rows["lowest_heart_rate"]
+            numbers = rate if rate.dtype.kind in "iuf" else pd.to_numeric(rate.astype(str), errors="coerce")
+            no_data = (numbers == NO_HEART_RATE).to_numpy()
+            if no_data.any():
+                rows["lowest_heart_rate"] = rate.where(~no_data) if rate.dtype.kind == "f" else \
+                    rate.astype(object).mask(no_data, None)
         return rows

@@ -33,6 +33,9 @@ def _is_bool(values: pd.Series) -> np.ndarray:
         return np.ones(len(values), dtype=bool)
     if values.dtype != object:
         return np.zeros(len(values), dtype=bool)
+    kind = pd.api.types.infer_dtype(values, skipna=True)  # one pass in C: most columns hold no boolean
+    if kind in ("string", "integer", "floating", "mixed-integer-float", "decimal", "empty"):
+        return np.zeros(len(values), dtype=bool)
     return values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
 
 
@@ -46,7 +49,7 @@ def parse_numbers(values: pd.Series, decimal_comma: bool = False) -> tuple[pd.Se
         if comma.any():
             text = text.copy()
             text[comma] = as_text[comma].str.replace(",", ".", regex=False).to_numpy(dtype=object)
-    booleans = _is_bool(text)
+    booleans = _is_bool(values)
     numbers = pd.to_numeric(text.where(~booleans, None), errors="coerce").astype(float)
     finite = np.isfinite(numbers.to_numpy())
     bad = ~missing & (booleans | ~finite)
@@ -78,7 +81,9 @@ def parse_dates(values: pd.Series, date_format: str | None) -> tuple[pd.Series, 
 def parse_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Text as read (a JSON number or boolean as its JSON spelling); empty cells missing."""
     missing = is_missing(values)
-    text = values.astype(object).map(cell_text, na_action="ignore")
+    text = values.astype(object)
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":  # text as read needs no spelling
+        text = text.map(cell_text, na_action="ignore")
     return text.where(~missing, None).astype(object), np.zeros(len(values), dtype=bool)
 
 

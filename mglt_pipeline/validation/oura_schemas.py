@@ -27,7 +27,7 @@ from pandera.typing import Series
 
 from mglt_pipeline.sources.oura_collections import WAYS
 from mglt_pipeline.validation.engine import ROW_KEY, CrossFieldRule
-from mglt_pipeline.validation.oura_rules import MAX_PERIOD_HOURS, oura_day, period_hours
+from mglt_pipeline.validation.oura_rules import MAX_PERIOD_HOURS, iso_times, oura_day, period_hours
 from mglt_pipeline.validation.schemas import ISO_DATE, PARTICIPANT_ID, PARTICIPANT_RULE, Date
 
 SLEEP_TYPES = ("long_sleep", "sleep", "late_nap", "rest", "deleted")
@@ -36,7 +36,6 @@ SECONDS_RULE = "must be empty or a number of seconds from 0 to 86,400"
 MAX_SECONDS = 86_400
 HEART_RATE_RULE = "must be empty or a heart rate from 25 to 220 bpm"
 ISO_TIME_RULE = "must be empty or a real ISO 8601 time with UTC offset, e.g. 2025-01-02T07:10:00+01:00"
-_ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$"
 
 
 def _score(**kwargs) -> pa.Field:
@@ -49,10 +48,8 @@ def _seconds(**kwargs) -> pa.Field:
 
 def _real_iso_time(series: pd.Series) -> pd.Series:
     """Missing, or an ISO 8601 time with offset that names a real instant."""
-    text = series.astype("string")
-    shaped = text.str.match(_ISO_WITH_OFFSET).fillna(False).astype(bool)
-    parsed = pd.to_datetime(text.where(shaped), format="ISO8601", utc=True, errors="coerce")
-    return series.isna() | (shaped & parsed.notna())
+    local, _ = iso_times(series)
+    return series.isna() | local.notna()
 
 
 class OuraDocument(pa.DataFrameModel):
