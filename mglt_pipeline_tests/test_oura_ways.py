@@ -124,6 +124,7 @@ def test_files_and_folders_not_read_are_listed_with_a_reason(tmp_path):
     write(oura / "P001/sleep_time.json", collection([{"id": "t", "day": "2025-01-02"}]))
     write(oura / "..P013/sleep.json", collection([sleep_record("x", "2025-01-02", "2025-01-02T07:00:00+01:00")]))
     write(oura / "stray.json", "{}")
+    write(oura / "P001/old/sleep.json", "{}")
     read = _read(tmp_path)
     assert read.tables["oura_sleep_periods"].clean["id"].tolist() == ["s"]  # extension without regard to case
     reasons = dict(zip(read.set_aside["file"], read.set_aside["reason"]))
@@ -132,5 +133,6 @@ def test_files_and_folders_not_read_are_listed_with_a_reason(tmp_path):
     assert "sleep_time" in reasons["raw/oura/P001/sleep_time.json"]
     assert "not a valid participant_id" in reasons["raw/oura/..P013"]
     assert "outside any participant folder" in reasons["raw/oura/stray.json"]
+    assert "inside a participant folder" in reasons["raw/oura/P001/old"]
     assert read.quarantine.empty and all(t.quarantine.empty for t in read.tables.values())
     assert read.records_set_aside == {"sleep_time": 1}

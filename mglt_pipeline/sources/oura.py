@@ -89,6 +89,10 @@ class _Reader:
     def folder(self, folder: Path) -> None:
         """Every file of one participant folder, in natural name order."""
         participant = folder.name
+        for inner in sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name)):
+            self.set_aside.append(set_aside_entry(
+                "oura", f"{self.oura_dir}/{participant}/{inner.name}", "a folder inside a participant "
+                "folder: Oura files are read from oura/<participant_id>/ itself", participant_id=participant))
         files = [classify(p) for p in source_files(folder)]
         exported_json = {f.collection for f in files if f.way == "export" and f.is_json}
         last_page = {}
