@@ -47,12 +47,10 @@ def latest_statements(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 def daily_conflicts(rows: pd.DataFrame, collection: Collection) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rule 3: (rows kept, entries) for daily documents of one day with different keys."""
-    if not collection.daily:
-        return rows, quarantine_frame([])
     same_day = ["participant_id", SOURCE_FORMAT, "day"]
-    clash = rows.duplicated(same_day, keep=False)
+    clash = rows.duplicated(same_day, keep=False) if collection.daily else pd.Series(False, index=rows.index)
     if not clash.any():
-        return rows, quarantine_frame([])
+        return rows, pd.DataFrame()
     bad = rows[clash]
     keys = bad.groupby(same_day, sort=False)[KEY].transform(lambda k: ", ".join(sorted(k.astype(str))))
     return rows[~clash], quarantine_frame(pd.DataFrame({
@@ -72,17 +70,21 @@ def one_way_per_night(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return rows[~lower], int(lower.sum())
 
 
-def choose_copies(rows: pd.DataFrame, collection: Collection) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
-    """Valid records of one collection -> (records used, conflict entries, records quarantined by a
-    conflict, copies superseded). The records used keep ``_row`` ... ``_content`` (``BOOKKEEPING``)."""
+def choose_copies(rows: pd.DataFrame, collection: Collection) -> tuple[pd.DataFrame, pd.DataFrame | None, int, int]:
+    """Valid records of one collection -> (records used, conflict entries or None, records quarantined
+    by a conflict, copies superseded). The records used keep ``_row`` ... ``_content`` (``BOOKKEEPING``)."""
     rows, restated = latest_statements(rows)
     rows = rows.drop(columns=[POS, UPDATED_AT]).rename(columns={ORDER: FILE_ORDER})
-    rows[CONTENT] = content_hash(rows, collection.values)
+    repeated = rows.duplicated([FILE_ORDER, *KEY_COLUMNS], keep=False).to_numpy()
+    rows[CONTENT] = 0  # only copies of a key in one file are compared
+    if repeated.any():
+        rows.loc[repeated, CONTENT] = content_hash(rows.loc[repeated], collection.values)
     rows, in_file, markers, in_conflict, collapsed = collapse_within_files(rows, KEY_COLUMNS, "oura",
                                                                           key_column="day")
     rows, later = supersede_files(rows, markers, KEY_COLUMNS)
     rows, same_day = daily_conflicts(rows, collection)
     rows, lower_way = one_way_per_night(rows)
     in_file = in_file.assign(key=in_file["key"].astype("string").str.slice(0, 10))
-    entries = quarantine_frame(pd.concat([in_file, same_day], ignore_index=True))
+    entries = [e for e in (in_file, same_day) if len(e)]
+    entries = quarantine_frame(pd.concat(entries, ignore_index=True)) if entries else None
     return rows, entries, in_conflict + len(same_day), restated + collapsed + later + lower_way

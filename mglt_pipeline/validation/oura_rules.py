@@ -57,14 +57,18 @@ def iso_times(stamps: pd.Series) -> tuple[pd.Series, pd.Series]:
                                  & (digit | (columns == 19) | ~fraction).all(axis=1))
     parts = {"year": (0, 1, 2, 3), "month": (5, 6), "day": (8, 9), "hour": (11, 12), "minute": (14, 15),
              "second": (17, 18)}
-    numbers = {name: _number(codes, at) for name, at in parts.items()}
-    shaped &= (numbers["hour"] < 24) & (numbers["minute"] < 60) & (numbers["second"] < 60)
-    fields = pd.DataFrame({name: np.where(shaped, value, 1) for name, value in numbers.items()})
-    local = pd.to_datetime(fields, errors="coerce").where(shaped)
+    n = {name: _number(codes, at) for name, at in parts.items()}
+    months = ((n["year"] - 1970) * 12 + n["month"] - 1).astype("timedelta64[M]") + np.datetime64("1970-01", "M")
+    date = months.astype("datetime64[D]") + (n["day"] - 1).astype("timedelta64[D]")
+    shaped &= ((n["month"] >= 1) & (n["month"] <= 12) & (n["day"] >= 1)
+               & (date < (months + np.timedelta64(1, "M")).astype("datetime64[D]"))
+               & (n["hour"] < 24) & (n["minute"] < 60) & (n["second"] < 60))
+    seconds = n["hour"] * 3600 + n["minute"] * 60 + n["second"]
+    local = pd.Series(date.astype("datetime64[s]") + seconds.astype("timedelta64[s]")).where(shaped)
     hours = (zone[:, 1].astype(np.int64) - ord("0")) * 10 + zone[:, 2].astype(np.int64) - ord("0")
     minutes = (zone[:, 4].astype(np.int64) - ord("0")) * 10 + zone[:, 5].astype(np.int64) - ord("0")
     offset = np.where(zulu, 0, np.where(zone[:, 0] == ord("-"), -1, 1) * (hours * 60 + minutes)).astype(float)
-    valid = shaped & local.notna().to_numpy() & (np.abs(offset) <= MAX_OFFSET_MINUTES)
+    valid = shaped & (np.abs(offset) <= MAX_OFFSET_MINUTES)
     local = pd.Series(local.to_numpy(), index=stamps.index).where(valid)
     return local.astype("datetime64[ns]"), pd.Series(offset, index=stamps.index).where(valid)
 
