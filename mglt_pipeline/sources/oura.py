@@ -13,6 +13,7 @@ before the next batch is opened, so memory follows the batch, not the trial.
 """
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from mglt_pipeline.sources.files import (
-    BadLine, UnreadableFile, count_records, csv_header, natural_key, read_csv_text, repeated_names, source_files,
+    BadLine, UnreadableFile, count_records, csv_header, is_settled, natural_key, read_csv_text, repeated_names,
 )
 from mglt_pipeline.sources.oura_collections import ANALYSED, BY_NAME, NEVER_OPENED, OuraFile, classify
 from mglt_pipeline.sources.oura_records import CollectionRows, api_records, export_records, load_json
@@ -89,11 +90,13 @@ class _Reader:
     def folder(self, folder: Path) -> None:
         """Every file of one participant folder, in natural name order."""
         participant = folder.name
-        for inner in sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: natural_key(p.name)):
+        with os.scandir(folder) as entries:
+            listed = sorted(((e.name, e.is_dir()) for e in entries), key=lambda e: natural_key(e[0]))
+        for name in (name for name, is_dir in listed if is_dir):
             self.set_aside.append(set_aside_entry(
-                "oura", f"{self.oura_dir}/{participant}/{inner.name}", "a folder inside a participant "
+                "oura", f"{self.oura_dir}/{participant}/{name}", "a folder inside a participant "
                 "folder: Oura files are read from oura/<participant_id>/ itself", participant_id=participant))
-        files = [classify(p) for p in source_files(folder)]
+        files = [classify(folder / name) for name, is_dir in listed if not is_dir and is_settled(folder / name)]
         exported_json = {f.collection for f in files if f.way == "export" and f.is_json}
         last_page = {}
         for f in files:
@@ -245,7 +248,6 @@ def _table(collection, tally: _Tally, files: list[str]) -> Ingested:
     if collection.name == "sleep":
         clean = add_utc_times(clean)
         columns = [*columns[:-1], *SLEEP_PERIOD_EXTRA, columns[-1]]
-    clean = clean.sort_values(["participant_id", "day"], kind="stable") if len(clean) else clean
     return Ingested(clean=as_table(clean, columns), quarantine=concat_quarantine(tally.entries),
                     rows_read=tally.read, rows_quarantined=tally.quarantined,
                     rows_superseded=tally.superseded, files=files)

@@ -105,7 +105,7 @@ class CollectionRows:
         if self.tuples:
             owners = np.array([f[:3] for f in self.files], dtype=object)
             counts = [f[4] for f in self.files]
-            json_rows = pd.DataFrame.from_records(self.tuples, columns=columns)
+            json_rows = pd.DataFrame(self.tuples, columns=columns, dtype=object)  # values as read: the engine types them
             json_rows.insert(0, "participant_id", np.repeat(owners[:, 0], counts))
             json_rows[SOURCE_FILE] = np.repeat(owners[:, 1], counts)
             json_rows[SOURCE_FORMAT] = np.repeat(owners[:, 2], counts)
@@ -118,7 +118,7 @@ class CollectionRows:
             rows = pd.concat([p[order] for p in parts], ignore_index=True) if len(parts) > 1 else parts[0][order]
         if "lowest_heart_rate" in rows:
             rate = rows["lowest_heart_rate"]
-            numbers = rate if rate.dtype.kind in "iuf" else pd.to_numeric(rate.astype(str), errors="coerce")
+            numbers = pd.to_numeric(rate, errors="coerce") if rate.dtype == object else rate
             no_data = (numbers == NO_HEART_RATE).to_numpy()
             if no_data.any():
                 rows["lowest_heart_rate"] = rate.where(~no_data) if rate.dtype.kind == "f" else \

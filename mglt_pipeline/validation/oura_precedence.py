@@ -64,6 +64,8 @@ def daily_conflicts(rows: pd.DataFrame, collection: Collection) -> tuple[pd.Data
 
 def one_way_per_night(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Rule 4: each participant's night from the highest-ranked way that delivered it."""
+    if rows[SOURCE_FORMAT].nunique() < 2:
+        return rows, 0
     rank = rows[SOURCE_FORMAT].map(WAY_RANK)
     best = rank.groupby([rows["participant_id"], rows["day"]]).transform("min")
     lower = (rank > best).to_numpy()
@@ -81,7 +83,9 @@ def choose_copies(rows: pd.DataFrame, collection: Collection) -> tuple[pd.DataFr
         rows.loc[repeated, CONTENT] = content_hash(rows.loc[repeated], collection.values)
     rows, in_file, markers, in_conflict, collapsed = collapse_within_files(rows, KEY_COLUMNS, "oura",
                                                                           key_column="day")
-    rows, later = supersede_files(rows, markers, KEY_COLUMNS)
+    later = 0
+    if len(markers) or rows.duplicated(KEY_COLUMNS).any():  # a key in several files
+        rows, later = supersede_files(rows, markers, KEY_COLUMNS)
     rows, same_day = daily_conflicts(rows, collection)
     rows, lower_way = one_way_per_night(rows)
     in_file = in_file.assign(key=in_file["key"].astype("string").str.slice(0, 10))

@@ -28,7 +28,7 @@ from pandera.typing import Series
 from mglt_pipeline.sources.oura_collections import WAYS
 from mglt_pipeline.validation.engine import ROW_KEY, CrossFieldRule
 from mglt_pipeline.validation.oura_rules import MAX_PERIOD_HOURS, iso_times, oura_day, period_hours
-from mglt_pipeline.validation.schemas import ISO_DATE, PARTICIPANT_ID, PARTICIPANT_RULE, Date
+from mglt_pipeline.validation.schemas import ISO_DATE, Date
 
 SLEEP_TYPES = ("long_sleep", "sleep", "late_nap", "rest", "deleted")
 SCORE_RULE = "must be empty or a score from 1 to 100"
@@ -53,10 +53,12 @@ def _real_iso_time(series: pd.Series) -> pd.Series:
 
 
 class OuraDocument(pa.DataFrameModel):
-    """Fields every Oura document has: who (the folder), which record, which day."""
+    """Fields every Oura document has: who (the folder), which record, which day, which way.
 
-    participant_id: Series[str] = pa.Field(str_matches=PARTICIPANT_ID, description=PARTICIPANT_RULE,
-                                           metadata=ROW_KEY)
+    The folder name is held to the participant_id rule before any file is read (a folder whose name
+    breaks it is set aside, ``sources.oura``), and to participants.csv here."""
+
+    participant_id: Series[str] = pa.Field(description="is the participant folder", metadata=ROW_KEY)
     id: Series[str] = pa.Field(nullable=True, description="must be empty or the Oura record id")
     day: Series[Date] = pa.Field(dtype_kwargs=ISO_DATE, description="is required: a real date written YYYY-MM-DD",
                                  metadata=ROW_KEY)
