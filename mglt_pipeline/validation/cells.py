@@ -17,13 +17,15 @@ DECIMAL_COMMA = "decimal_comma"
 """Field metadata key: the field may be written with a decimal comma (REDCap ``41,6``)."""
 _DECIMAL_COMMA_TEXT = r"^\s*[+-]?\d+,\d+\s*$"
 _ISO_DATE_TEXT = r"^\d{4}-\d{2}-\d{2}$"
+_NO_TEXT = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"})
 
 
 def is_missing(values: pd.Series) -> pd.Series:
     """Cells that hold no value: null, NaN or the empty string."""
     missing = values.isna()
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-        missing = missing | (values.astype(object) == "")
+        if pd.api.types.infer_dtype(values, skipna=True) not in _NO_TEXT:  # no empty string without text
+            missing = missing | (values.astype(object) == "")
     return missing.to_numpy(dtype=bool)
 
 
