@@ -28,7 +28,7 @@ setup(
         "jinja2>=3.1",
         "great-tables>=1.0",
     ],
-    extras_require={"dev": ["pytest>=8"]},
+    extras_require={"dev": ["pytest>=8", "hypothesis>=6.100"]},
     entry_points={
         "console_scripts": [
             "mglt-simulate=mglt_pipeline.simulate.__main__:main",

@@ -10,7 +10,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from mglt_pipeline.validation.duplicates import (
-    CONTENT, FILE_ORDER, collapse_within_files, conflicted_participants, content_hash, supersede_files,
+    FILE_ORDER, collapse_within_files, conflicted_participants, content_hash, supersede_files,
 )
 from mglt_pipeline.validation.engine import ROW_KEY, CrossFieldRule, validate_rows, with_known_participants
 from mglt_pipeline.validation.schemas import PARTICIPANT_RULES, Participants, RedcapExport
@@ -119,12 +119,11 @@ def test_redcap_items_decimal_comma_and_event_as_key():
 
 
 def _keyed(rows: list[tuple]) -> pd.DataFrame:
-    """Typed rows (file order, participant, value) with row, line and content hash."""
+    """Typed rows (file order, participant, value) with row and line."""
     out = pd.DataFrame(rows, columns=[FILE_ORDER, "participant_id", "value"])
     out["source_file"] = [f"raw/f{o}.csv" for o in out[FILE_ORDER]]
     out["_row"] = [str(i) for i in range(1, len(out) + 1)]
     out["_line"] = [str(i + 1) for i in range(1, len(out) + 1)]
-    out[CONTENT] = content_hash(out, ["participant_id", "value"])
     return out
 
 
@@ -153,6 +152,6 @@ def test_later_files_supersede_and_a_later_conflict_leaves_the_key_missing():
 
 
 def test_hashes_tell_identical_rows_apart_from_different_ones():
-    rows = pd.DataFrame({"a": ["1", "1", "1", None], "b": ["x", "x", "y", None]}, dtype=object)
+    rows = pd.DataFrame({"a": ["1", "1", "1", None, None], "b": ["x", "x", "y", None, "x"]}, dtype=object)
     hashes = content_hash(rows, ["a", "b"])
-    assert hashes[0] == hashes[1] and hashes[0] != hashes[2] and len(np.unique(hashes)) == 3
+    assert hashes[0] == hashes[1] and hashes[0] != hashes[2] and len(np.unique(hashes)) == 4

@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="how the Oura data come: API pulls, account exports, Trends CSVs, or mixed "
                              "(most by API, some exports, a few Trends CSVs)")
     parser.add_argument("--with-faults", action="store_true", help="plant one fault of every kind")
+    parser.add_argument("--redcap-record-id", default="record_id", metavar="NAME",
+                        help="name of the REDCap record-id field, the exports' first column (e.g. study_id)")
+    parser.add_argument("--redcap-repeating", action="store_true",
+                        help="REDCap exports with a repeating instrument that is not analysed")
     return parser
 
 
@@ -40,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         effects[name.strip()] = float(value)
     truth = simulate_trial(args.out_dir, participants=args.participants, seed=args.seed,
                            effects=effects, blinded=args.blinded, null_effects=args.null_effects,
+                           redcap_record_id=args.redcap_record_id, redcap_repeating=args.redcap_repeating,
                            oura_format=args.oura_format)
     print(f"simulated {truth['participants']} participants (seed {truth['seed']}, MgT is arm "
           f"{truth['active_arm_code']}) into {args.out_dir / 'raw'}")

@@ -106,6 +106,16 @@ def csv_header(path: Path) -> list[str]:
     return [c.strip() for c in first[1]]
 
 
+def first_records(path: Path, n: int = 20) -> list[list[str]]:
+    """The cells of the first ``n`` data records (to recognise a file's layout before reading it)."""
+    out = []
+    for _, cells in _records(path):
+        out.append(cells)
+        if len(out) > n:
+            break
+    return out[1:]
+
+
 def repeated_names(header: list[str]) -> str | None:
     """The rule that rejects a header naming a column twice (its cells cannot be told apart)."""
     repeated = sorted({c for c in header if header.count(c) > 1})

@@ -57,10 +57,23 @@ def _label_header(header: list[str]) -> str | None:
     return None
 
 
-def plan_export(schema: pa.DataFrameSchema, header: list[str], file: str) -> FilePlan:
+def _label_values(header: list[str], rows: list[list[str]]) -> str | None:
+    """What in the first rows shows answers exported as labels (raw headers, label values)."""
+    for position, name in enumerate(header):
+        values = {cells[position] for cells in rows if position < len(cells)} - {""}
+        labelled = (values & _COMPLETE_LABELS if name.endswith("_complete") else
+                    values & {"Checked", "Unchecked"} if "___" in name else
+                    {v for v in values if re.search(r"\(Arm \d+", v)} if name == EVENT else set())
+        if labelled:
+            return f"{name} holds '{sorted(labelled)[0]}'"
+    return None
+
+
+def plan_export(schema: pa.DataFrameSchema, header: list[str], file: str, sample: list[list[str]]) -> FilePlan:
     """How one export's header is read: record id (first column) renamed ``record_id``, the
-    analysed instruments held in full, everything else ignored and listed."""
-    label = _label_header(header)
+    analysed instruments held in full, everything else ignored and listed; a label export (by its
+    header or its first rows) rejected whole."""
+    label = _label_header(header) or _label_values(header, sample)
     if label:
         return FilePlan(reject=[("", f"{file} {LABEL_EXPORT_RULE.format(what=label)}")])
     repeated = repeated_names(header)
@@ -79,18 +92,20 @@ def plan_export(schema: pa.DataFrameSchema, header: list[str], file: str) -> Fil
             entries.append({"source": "redcap", "file": file, "field": ", ".join(missing), "value": None,
                             "rule": f"the file holds only some {instrument.name} items (it lacks {', '.join(missing)}),"
                                     f" so its {instrument.name} answers are not used"})
+    rename = {header[0]: RECORD_ID} if header[0] != RECORD_ID else {}
+    ignored = [c for c in header if c not in used]
     if not any(c in used for i in INSTRUMENTS for c in instrument_columns(i.name, i.n_items)[0]):
-        return FilePlan(ignored=[c for c in header if c not in used],
+        return FilePlan(rename=rename, ignored=ignored,
                         set_aside="the export holds none of the analysed instruments (isi, lseq, rsq, poms)")
-    return FilePlan(rename={header[0]: RECORD_ID} if header[0] != RECORD_ID else {},
-                    ignored=[c for c in header if c not in used], entries=entries)
+    return FilePlan(rename=rename, ignored=ignored, entries=entries)
 
 
 def _row_entry(frame: pd.DataFrame, at: int, field: str, rule: str) -> dict:
     return {"source": "redcap", "file": frame[SOURCE_FILE].iat[at], "row": frame[ROW].iat[at],
-            "line": frame[LINE].iat[at], "participant_id": cell_text(frame[RECORD_ID].iat[at]),
-            "key": cell_text(frame[EVENT].iat[at]), "field": field, "value": cell_text(frame[field].iat[at]),
-            "rule": rule}
+            "line": frame[LINE].iat[at] if LINE in frame else None,
+            "participant_id": cell_text(frame[RECORD_ID].iat[at]),
+            "key": cell_text(frame[EVENT].iat[at]) if EVENT in frame else None, "field": field,
+            "value": cell_text(frame[field].iat[at]), "rule": rule}
 
 
 def _looks_labelled(frame: pd.DataFrame) -> bool:
@@ -98,31 +113,34 @@ def _looks_labelled(frame: pd.DataFrame) -> bool:
     completes = [c for c in frame.columns if c.endswith("_complete")]
     if any(frame[c].isin(_COMPLETE_LABELS).any() for c in completes):
         return True
-    return bool(frame[EVENT].astype("string").str.contains(r"\(Arm \d+", regex=True).fillna(False).any())
+    return EVENT in frame and bool(frame[EVENT].astype("string").str.contains(r"\(Arm \d+", regex=True).fillna(False).any())
 
 
-def split_export(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict], list[dict], int]:
+def split_export(frame: pd.DataFrame, events: tuple[str, ...] = ANALYSED_EVENTS,
+                 forms: tuple[str, ...] = tuple(i.name for i in INSTRUMENTS)
+                 ) -> tuple[pd.DataFrame, list[dict], list[dict], int]:
     """Rows of other events and instance rows of forms not analysed set aside; instance rows of an
-    analysed form, and repeated events, quarantined; the event rows kept (with the forms they hold)."""
+    analysed form (``forms``), and repeated events, quarantined; the event rows kept (with the
+    analysed forms the file holds). Returns (kept rows, set-aside entries, quarantine entries, rows
+    quarantined)."""
     if _looks_labelled(frame):
         raise UnreadableFile(LABEL_EXPORT_RULE.format(what="answers and statuses written as labels"))
-    event = frame[EVENT].astype("string")
-    other = (event.str.match(_EVENT_NAME.pattern).fillna(False) & ~event.isin(ANALYSED_EVENTS)).to_numpy(dtype=bool)
-    form = frame[REPEAT_INSTRUMENT] if REPEAT_INSTRUMENT in frame else pd.Series(None, index=frame.index, dtype=object)
-    instance = frame[REPEAT_INSTANCE] if REPEAT_INSTANCE in frame else pd.Series(None, index=frame.index, dtype=object)
-    analysed = {i.name for i in INSTRUMENTS}
+    empty = pd.Series(None, index=frame.index, dtype=object)
+    event = frame.get(EVENT, empty).astype("string")
+    form, instance = frame.get(REPEAT_INSTRUMENT, empty), frame.get(REPEAT_INSTANCE, empty)
+    other = (event.str.match(_EVENT_NAME.pattern).fillna(False) & ~event.isin(events)).to_numpy(dtype=bool)
     repeat = form.notna().to_numpy() & ~other
-    repeat_analysed = repeat & form.isin(analysed).to_numpy()
+    repeat_analysed = repeat & form.isin(forms).to_numpy()
     repeated_event = instance.notna().to_numpy() & form.isna().to_numpy() & ~other
-    set_aside = [set_aside_entry("redcap", frame[SOURCE_FILE].iat[i],
-                                 f"event {event.iat[i]} is not one of the analysed events ({', '.join(ANALYSED_EVENTS)})",
-                                 row=frame[ROW].iat[i], participant_id=cell_text(frame[RECORD_ID].iat[i]),
-                                 key=cell_text(event.iat[i])) for i in np.flatnonzero(other)]
-    set_aside += [set_aside_entry("redcap", frame[SOURCE_FILE].iat[i],
-                                  f"instance {cell_text(instance.iat[i])} of the repeating instrument {form.iat[i]}, "
-                                  "which is not analysed", row=frame[ROW].iat[i],
-                                  participant_id=cell_text(frame[RECORD_ID].iat[i]), key=cell_text(event.iat[i]))
-                  for i in np.flatnonzero(repeat & ~repeat_analysed)]
+
+    def aside(i: int, reason: str) -> dict:
+        return set_aside_entry("redcap", frame[SOURCE_FILE].iat[i], reason, row=frame[ROW].iat[i],
+                               participant_id=cell_text(frame[RECORD_ID].iat[i]), key=cell_text(event.iat[i]))
+
+    set_aside = [aside(i, f"event {event.iat[i]} is not one of the analysed events ({', '.join(events)})")
+                 for i in np.flatnonzero(other)]
+    set_aside += [aside(i, f"instance {cell_text(instance.iat[i])} of the repeating instrument {form.iat[i]}, "
+                           "which is not analysed") for i in np.flatnonzero(repeat & ~repeat_analysed)]
     entries = [_row_entry(frame, i, REPEAT_INSTRUMENT,
                           f"{form.iat[i]} is exported as a repeating instrument (instance {cell_text(instance.iat[i])}): "
                           f"the analysis takes one {form.iat[i]} per participant and event, so its instance rows "
@@ -134,5 +152,5 @@ def split_export(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict], list[di
                 for i in np.flatnonzero(repeated_event)]
     kept = frame.loc[~(other | repeat | repeated_event)].drop(
         columns=[c for c in (REPEAT_INSTRUMENT, REPEAT_INSTANCE) if c in frame])
-    forms = ",".join(i.name for i in INSTRUMENTS if f"{i.name}_1" in frame.columns)
-    return kept.assign(**{FORMS: forms}), set_aside, entries, int((repeat_analysed | repeated_event).sum())
+    held = ",".join(i.name for i in INSTRUMENTS if f"{i.name}_1" in frame.columns)
+    return kept.assign(**{FORMS: held}), set_aside, entries, int((repeat_analysed | repeated_event).sum())

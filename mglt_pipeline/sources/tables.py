@@ -19,11 +19,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from mglt_pipeline.sources.files import (
-    LINE, ROW, BadLine, UnreadableFile, count_records, csv_batches, csv_header, is_settled, repeated_names,
+    LINE, ROW, BadLine, UnreadableFile, count_records, csv_batches, csv_header, first_records, is_settled,
+    repeated_names,
 )
-from mglt_pipeline.validation.duplicates import (
-    CONTENT, FILE_ORDER, collapse_within_files, content_hash, supersede_files,
-)
+from mglt_pipeline.validation.duplicates import FILE_ORDER, collapse_within_files, supersede_files
 from mglt_pipeline.validation.engine import CrossFieldRule, governing_column, validate_rows, with_known_participants
 from mglt_pipeline.validation.privacy import identifier_columns, redact_free_text
 from mglt_pipeline.validation.quarantine import (
@@ -90,11 +89,11 @@ class CsvSource:
     participant_column: str = "participant_id"
     rules: tuple[CrossFieldRule, ...] = ()
     free_text: tuple[str, ...] = ()
-    plan: Callable[[pa.DataFrameSchema, list[str], str], FilePlan] | None = None
+    plan: Callable[[pa.DataFrameSchema, list[str], str, list[list[str]]], FilePlan] | None = None
     split: Callable[[pd.DataFrame], tuple[pd.DataFrame, list[dict], list[dict], int]] | None = None
 
 
-def plan_columns(schema: pa.DataFrameSchema, header: list[str], file: str) -> FilePlan:
+def plan_columns(schema: pa.DataFrameSchema, header: list[str], file: str, sample: list[list[str]]) -> FilePlan:
     """The default reading of a header: no name twice, every required column present, other
     columns ignored."""
     repeated = repeated_names(header)
@@ -157,6 +156,16 @@ def bad_line_entries(bad: list[BadLine], header: list[str], file: str, spec: Csv
     return quarantine_frame(rows)
 
 
+def _named_as_in_file(entries: pd.DataFrame, rename: dict[str, str]) -> pd.DataFrame:
+    """Entries naming a renamed column as the file names it (``study_id``, not ``record_id``)."""
+    for original, ours in rename.items():
+        named = entries["field"] == ours
+        if named.any():
+            entries.loc[named, "rule"] = original + entries.loc[named, "rule"].str.removeprefix(ours)
+            entries.loc[named, "field"] = original
+    return entries
+
+
 def _rejected_whole(path: Path, file: str, spec: CsvSource, reasons: list[tuple[str, str]]) -> CsvRows:
     """A file rejected whole: its entries, and its rows counted as read and quarantined."""
     rows = count_records(path)
@@ -176,7 +185,6 @@ def _read_batch(batch, header: list[str], plan: FilePlan, drop: list[str], file:
             out.redactions += count
     frame[SOURCE_FILE] = file
     frame[FILE_ORDER] = order
-    frame[CONTENT] = content_hash(frame, [c for c in frame.columns if not c.startswith("_") and c != SOURCE_FILE])
     if spec.split is not None:
         frame, set_aside, entries, quarantined = spec.split(frame)
         out.set_aside += set_aside
@@ -188,7 +196,7 @@ def _read_batch(batch, header: list[str], plan: FilePlan, drop: list[str], file:
     valid, entries, rejected = validate_rows(frame, schema, spec.name, participant_column=spec.participant_column,
                                              key_column=spec.key_column, rules=spec.rules)
     out.valid.append(valid)
-    out.entries.append(entries)
+    out.entries.append(_named_as_in_file(entries, plan.rename))
     out.rows_quarantined += rejected
     return out
 
@@ -203,19 +211,26 @@ def read_csv_file(path: Path, order: int, root: Path, spec: CsvSource, schema: p
     except UnreadableFile as error:
         return _rejected_whole(path, file, spec, [("", str(error))])
     identifiers = identifier_columns(header, file)
-    plan = (spec.plan or plan_columns)(schema, [c for c in header if c not in identifiers], file)
+    kept = [i for i, c in enumerate(header) if c not in identifiers]
+    try:
+        sample = [[cells[i] for i in kept if i < len(cells)] for cells in first_records(path)]
+    except UnreadableFile:
+        sample = []  # the batches below find the same fault and reject the file
+    plan = (spec.plan or plan_columns)(schema, [header[i] for i in kept], file, sample)
     if plan.reject:
         return _rejected_whole(path, file, spec, plan.reject)
     if plan.set_aside is not None:
         rows = count_records(path)
-        return CsvRows(set_aside=[set_aside_entry(spec.name, file, plan.set_aside)], rows_read=rows,
-                       rows_set_aside=rows, ignored={file: plan.ignored} if plan.ignored else {})
-    result = CsvRows(entries=[quarantine_frame(plan.entries)])
-    try:
-        for batch in csv_batches(path, header):
-            result.add(_read_batch(batch, header, plan, identifiers + plan.ignored, file, order, spec, schema, prepare))
-    except UnreadableFile as error:
-        result = _rejected_whole(path, file, spec, [("", str(error))])
+        result = CsvRows(set_aside=[set_aside_entry(spec.name, file, plan.set_aside)], rows_read=rows,
+                         rows_set_aside=rows)
+    else:
+        result = CsvRows(entries=[quarantine_frame(plan.entries)])
+        try:
+            for batch in csv_batches(path, header):
+                result.add(_read_batch(batch, header, plan, identifiers + plan.ignored, file, order, spec, schema,
+                                       prepare))
+        except UnreadableFile as error:
+            result = _rejected_whole(path, file, spec, [("", str(error))])
     result.dropped = {file: identifiers} if identifiers else {}
     result.ignored = {file: plan.ignored} if plan.ignored else {}
     return result
@@ -245,7 +260,7 @@ def ingest_csv(files: list[Path], root: Path, spec: CsvSource, known: pd.Series 
     valid = rows.valid_rows()
     key = list(spec.key)
     if not rows.valid:
-        valid = pd.DataFrame(columns=[*key, FILE_ORDER, CONTENT, ROW, LINE, SOURCE_FILE])
+        valid = pd.DataFrame(columns=[*key, FILE_ORDER, ROW, LINE, SOURCE_FILE])
     kept, conflicts, markers, conflicted, copies = collapse_within_files(
         valid, key, spec.name, participant_column=spec.participant_column, key_column=spec.key_column)
     clean, superseded = supersede_files(kept, markers, key)

@@ -33,7 +33,8 @@ def _is_bool(values: pd.Series) -> np.ndarray:
     """Cells holding a JSON/Python boolean (``True`` would otherwise pass as the number 1)."""
     if values.dtype == bool:
         return np.ones(len(values), dtype=bool)
-    if values.dtype != object:
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty", "floating",
+                                                                                     "integer", "mixed-integer-float"):
         return np.zeros(len(values), dtype=bool)
     kind = pd.api.types.infer_dtype(values, skipna=True)  # one pass in C: most columns hold no boolean
     if kind in ("string", "integer", "floating", "mixed-integer-float", "decimal", "empty"):

@@ -18,23 +18,24 @@ from mglt_pipeline.validation.quarantine import SOURCE_FILE, quarantine_frame
 
 FILE_ORDER = "_file"
 """Column with the position of a row's file in natural name order (the superseding order)."""
-CONTENT = "_content"
-"""Column with a hash of a row's cells as read (equal hashes: identical rows)."""
 CONFLICT = "conflict:"
 """How every conflict rule starts, so that a conflict can be told from other entries."""
-_META = (ROW, LINE, SOURCE_FILE, FILE_ORDER, CONTENT)
+
+
+def _data_columns(frame: pd.DataFrame, key: list[str]) -> list[str]:
+    return [c for c in frame.columns if c not in key and c != SOURCE_FILE and not str(c).startswith("_")]
 
 
 def content_hash(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """A hash of each row's ``columns`` as read (identical rows have equal hashes)."""
-    if not columns:
+    """A hash of each row's ``columns`` (their values as text; equal rows have equal hashes)."""
+    if not columns or frame.empty:
         return np.zeros(len(frame), dtype=np.uint64)
-    return pd.util.hash_pandas_object(frame[columns].astype(object), index=False).to_numpy()
+    return pd.util.hash_pandas_object(frame[columns].astype(object).map(cell_text), index=False).to_numpy()
 
 
 def _differing(rows: pd.DataFrame, key: list[str]) -> list[str]:
     """The fields whose values differ between the rows of one key (typed values)."""
-    columns = [c for c in rows.columns if c not in key and c not in _META]
+    columns = _data_columns(rows, key)
     return [c for c in columns if rows[c].astype(object).map(cell_text).nunique(dropna=False) > 1]
 
 
@@ -64,8 +65,8 @@ def _conflict_entries(rows: pd.DataFrame, key: list[str], source: str, participa
 def collapse_within_files(valid: pd.DataFrame, key: list[str], source: str, *,
                           participant_column: str = "participant_id", key_column: str | None = None
                           ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, int, int]:
-    """Rows whose key repeats inside their file: identical copies collapsed to the first, different
-    ones quarantined as a conflict.
+    """Rows whose key repeats inside their file: identical copies (every value equal, a rejected
+    cell being missing in both) collapsed to the first, different ones quarantined as a conflict.
 
     Returns (kept rows, conflict entries, the conflicting keys with their file order, rows
     quarantined as conflicts, identical copies collapsed)."""
@@ -74,7 +75,8 @@ def collapse_within_files(valid: pd.DataFrame, key: list[str], source: str, *,
     if not repeated.any():
         return valid, quarantine_frame([]), pd.DataFrame(columns=scope), 0, 0
     groups = valid.loc[repeated]
-    distinct = groups.groupby(scope, sort=False)[CONTENT].transform("nunique").to_numpy()
+    groups = groups.assign(_content=content_hash(groups, _data_columns(groups, key)))
+    distinct = groups.groupby(scope, sort=False)["_content"].transform("nunique").to_numpy()
     conflicted = np.zeros(len(valid), dtype=bool)
     conflicted[np.flatnonzero(repeated)[distinct > 1]] = True
     copies = repeated & ~conflicted & valid.duplicated(subset=scope, keep="first").to_numpy()

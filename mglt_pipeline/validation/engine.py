@@ -16,6 +16,7 @@ read and rule.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ REJECTS = "rejects"
 ROW_KEY = {REJECTS: "row"}
 """Field metadata: a bad value of this field rejects the row (keys and what the row means)."""
 value_text = cell_text
+_LITERAL = "="
+"""Marks a rule code that is its own sentence (a cross-field rule's)."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,12 @@ def with_known_participants(schema: pa.DataFrameSchema, known: pd.Series | set |
 
 
 def rule_sentence(schema: pa.DataFrameSchema, column: str, check: str) -> str:
-    """The sentence a data manager reads for a failed ``check`` on ``column``."""
+    """The sentence a data manager reads for a failed ``check`` on ``column``: the field's
+    ``description``; for an unknown participant, that rule's own sentence."""
     if check == KNOWN_PARTICIPANT or check.endswith(_KNOWN_RULE):
         return f"{column} {_KNOWN_RULE}"
+    if check.startswith(_LITERAL):
+        return f"{column} {check[len(_LITERAL):]}"
     spec = governing_column(schema, column)
     if spec is not None and spec.description:
         return f"{column} {spec.description}"
@@ -72,8 +78,7 @@ def governing_column(schema: pa.DataFrameSchema, name: str) -> pa.Column | None:
     spec = schema.columns.get(name)
     if spec is not None and not spec.regex:
         return spec
-    return next((c for pattern, c in schema.columns.items() if c.regex and pd.Series([name]).str.fullmatch(pattern)[0]),
-                None)
+    return next((c for pattern, c in schema.columns.items() if c.regex and re.fullmatch(pattern, name)), None)
 
 
 def rejects_row(column: pa.Column) -> bool:
@@ -81,20 +86,19 @@ def rejects_row(column: pa.Column) -> bool:
     return (column.metadata or {}).get(REJECTS) == "row"
 
 
-def judge_column(values: pd.Series, column: pa.Column, name: str, schema: pa.DataFrameSchema
-                 ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """One column typed, its rejected cells (mask) and each rejected cell's rule (object array).
+def judge_column(values: pd.Series, column: pa.Column) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Cells typed by the rules of ``column``, the rejected cells (mask) and, for each, the rule it
+    broke (object array: ``""`` for the field's own rule, else the check's name).
 
     A cell is rejected by the first rule it breaks: its type, then a missing required value, then
     the field's checks in order, each run on the cells that took the type."""
     typed, bad = parse_column(values, column)
     rules = np.full(len(values), None, dtype=object)
-    sentence = rule_sentence(schema, name, "")
-    rules[bad] = sentence
+    rules[bad] = ""
     present = typed.notna().to_numpy() & ~bad
     if not column.nullable:
         absent = ~present & ~bad
-        rules[absent], bad = sentence, bad | absent
+        rules[absent], bad = "", bad | absent
     for check in column.checks:
         if not present.any():
             break
@@ -105,18 +109,35 @@ def judge_column(values: pd.Series, column: pa.Column, name: str, schema: pa.Dat
         else:
             passed[present] = bool(output)
         failed = present & ~passed
-        rules[failed] = rule_sentence(schema, name, str(check.name))
+        rules[failed] = "" if check.name != KNOWN_PARTICIPANT else KNOWN_PARTICIPANT
         bad, present = bad | failed, present & ~failed
     return typed, bad, rules
 
 
-def _governed(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> list[tuple[str, pa.Column]]:
-    """The frame's columns that a schema column governs, in frame order."""
+def _governed(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> list[tuple[pa.Column, list[str]]]:
+    """The frame's columns grouped by the schema column that governs them (``isi_1`` .. ``isi_7``
+    share one), in frame order, so that a family of columns is judged at once."""
     missing = [n for n, c in schema.columns.items() if c.required and not c.regex and n not in frame.columns]
     if missing:
         raise ValueError(f"the frame lacks the required columns {missing}: the reader checks them first")
-    pairs = [(str(n), governing_column(schema, str(n))) for n in frame.columns if n not in (ROW, LINE)]
-    return [(n, c) for n, c in pairs if c is not None]
+    groups: dict[int, tuple[pa.Column, list[str]]] = {}
+    for name in frame.columns:
+        spec = governing_column(schema, str(name)) if name not in (ROW, LINE) else None
+        if spec is not None:
+            groups.setdefault(id(spec), (spec, []))[1].append(str(name))
+    return list(groups.values())
+
+
+def _judge_group(frame: pd.DataFrame, column: pa.Column, names: list[str], typed: dict, masks: dict) -> None:
+    """Judge every column of one family as one long column, then hand each its part."""
+    n = len(frame)
+    stacked = pd.Series(np.concatenate([frame[c].to_numpy(dtype=object) for c in names]) if n else [],
+                        dtype=object)
+    values, bad, rules = judge_column(stacked, column)
+    for k, name in enumerate(names):
+        part = slice(k * n, (k + 1) * n)
+        typed[name] = values.iloc[part].reset_index(drop=True)
+        masks[name] = (bad[part], rules[part])
 
 
 def validate_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str, *,
@@ -130,20 +151,23 @@ def validate_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str, 
     event, date or day) as read. Returns (valid rows, entries, number of rows rejected).
     """
     frame = frame.reset_index(drop=True)
-    typed, masks, row_bad = frame.copy(), {}, np.zeros(len(frame), dtype=bool)
-    for name, column in _governed(frame, schema):
-        values, bad, sentences = judge_column(frame[name], column, name, schema)
-        typed[name] = values
-        masks[name] = (bad, sentences)
+    typed, masks, row_bad = {}, {}, np.zeros(len(frame), dtype=bool)
+    for column, names in _governed(frame, schema):
+        _judge_group(frame, column, names, typed, masks)
         if rejects_row(column):
-            row_bad |= bad
-    for rule in rules:
-        _apply_cross_field(rule, typed, masks, schema, row_bad)
+            for name in names:
+                row_bad |= masks[name][0]
+    if rules:
+        typed_frame = pd.DataFrame(typed, index=frame.index)
+        for rule in rules:
+            _apply_cross_field(rule, typed_frame.join(frame.drop(columns=list(typed))), masks, schema, row_bad)
     for name, (bad, _) in masks.items():
         if bad.any():
             typed[name] = typed[name].mask(bad)
-    entries = _entries(frame, masks, source, participant_column, key_column)
-    return typed.loc[~row_bad].reset_index(drop=True), entries, int(row_bad.sum())
+    valid = pd.DataFrame({c: typed[c] if c in typed else frame[c] for c in frame.columns}, index=frame.index)
+    order = [c for c in frame.columns if c in masks]
+    entries = _entries(frame, {c: masks[c] for c in order}, schema, source, participant_column, key_column)
+    return valid.loc[~row_bad].reset_index(drop=True), entries, int(row_bad.sum())
 
 
 def _apply_cross_field(rule: CrossFieldRule, typed: pd.DataFrame, masks: dict, schema: pa.DataFrameSchema,
@@ -160,15 +184,15 @@ def _apply_cross_field(rule: CrossFieldRule, typed: pd.DataFrame, masks: dict, s
     holds[judged] = rule.holds(typed.loc[judged]).fillna(True).to_numpy(dtype=bool)
     broken = judged & ~holds
     bad, sentences = masks[rule.field]
-    sentences[broken] = f"{rule.field} {rule.sentence}"
+    sentences[broken] = _LITERAL + rule.sentence
     masks[rule.field] = (bad | broken, sentences)
     column = governing_column(schema, rule.field)
     if column is not None and rejects_row(column):
         row_bad |= broken
 
 
-def _entries(frame: pd.DataFrame, masks: dict, source: str, participant_column: str,
-             key_column: str | None) -> pd.DataFrame:
+def _entries(frame: pd.DataFrame, masks: dict, schema: pa.DataFrameSchema, source: str,
+             participant_column: str, key_column: str | None) -> pd.DataFrame:
     """One quarantine entry per rejected cell, in row then column order."""
     parts = []
     for position, (name, (bad, sentences)) in enumerate(masks.items()):
@@ -176,7 +200,7 @@ def _entries(frame: pd.DataFrame, masks: dict, source: str, participant_column: 
         if len(rows):
             parts.append(pd.DataFrame({"_index": rows, "_position": position, "field": name,
                                        "value": frame[name].to_numpy(dtype=object)[rows],
-                                       "rule": sentences[rows]}))
+                                       "rule": [rule_sentence(schema, name, str(code)) for code in sentences[rows]]}))
     if not parts:
         return quarantine_frame([])
     cells = pd.concat(parts, ignore_index=True).sort_values(["_index", "_position"], kind="stable")

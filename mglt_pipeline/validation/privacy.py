@@ -20,12 +20,15 @@ REDACTED = "[redacted]"
 _WHOLE_NAMES = frozenset({"name", "names", "initials", "dob", "zip", "zipcode", "postcode", "ssn", "mrn",
                           "surname", "firstname", "lastname", "fullname", "birthdate", "birthday"})
 _TOKENS = frozenset({"email", "mail", "phone", "telephone", "tel", "mobile", "fax", "dob", "ssn", "mrn",
-                     "zip", "zipcode", "postcode", "postal", "address", "street", "birth", "birthdate",
+                     "zip", "zipcode", "postcode", "postal", "address", "street", "birthdate",
                      "birthday", "passport", "surname", "firstname", "lastname", "fullname"})
-_PHRASES = (("first", "name"), ("last", "name"), ("full", "name"), ("given", "name"), ("family", "name"),
-            ("middle", "name"), ("maiden", "name"), ("participant", "name"), ("patient", "name"),
-            ("social", "security"), ("medical", "record"), ("health", "record"), ("e", "mail"),
-            ("date", "of", "birth"), ("national", "id"), ("insurance", "number"))
+_NAMED_PEOPLE = frozenset({"first", "last", "full", "given", "family", "middle", "maiden", "participant", "patient",
+                           "contact", "kin", "guardian", "parent", "mother", "father", "spouse", "partner",
+                           "emergency", "physician", "doctor", "person", "subject", "user"})
+"""A ``name`` column is a person's name when one of these words goes with it (``next_of_kin_contact_name``)."""
+_PHRASES = (("social", "security"), ("medical", "record"), ("health", "record"), ("e", "mail"),
+            ("date", "of", "birth"), ("birth", "date"), ("birth", "day"), ("place", "of", "birth"),
+            ("birth", "place"), ("national", "id"), ("insurance", "number"))
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w.+-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d(?:[\s.-]?\d){5,14}(?![\w-])")
 _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
@@ -45,6 +48,8 @@ def is_direct_identifier(column: str) -> bool:
     if "".join(tokens) in _WHOLE_NAMES or "_".join(tokens) in _WHOLE_NAMES:
         return True
     if any(t in _TOKENS for t in tokens):
+        return True
+    if "name" in tokens and any(t in _NAMED_PEOPLE for t in tokens):
         return True
     return any(tuple(tokens[i:i + len(p)]) == p for p in _PHRASES for i in range(len(tokens)))
 

@@ -95,8 +95,9 @@ def concat_set_aside(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def file_entry(source: str, file: str, field_name: str, value: str, rule: str) -> dict:
-    """The one entry of a whole file that cannot be used (row left empty)."""
-    return {"source": source, "file": file, "row": None, "field": field_name, "value": value,
+    """The one entry of a whole file that cannot be used (row left empty; an empty field or value
+    is missing, not an empty string)."""
+    return {"source": source, "file": file, "row": None, "field": field_name or None, "value": value or None,
             "rule": rule}
 
 
