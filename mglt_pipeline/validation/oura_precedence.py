@@ -22,14 +22,12 @@ import pandas as pd
 from mglt_pipeline.sources.files import LINE, ROW
 from mglt_pipeline.sources.oura_collections import SOURCE_FORMAT, WAYS, Collection
 from mglt_pipeline.sources.oura_records import KEY, ORDER, POS, UPDATED_AT
-from mglt_pipeline.validation.duplicates import (
-    CONFLICT, CONTENT, FILE_ORDER, collapse_within_files, content_hash, supersede_files,
-)
+from mglt_pipeline.validation.duplicates import CONFLICT, FILE_ORDER, collapse_within_files, supersede_files
 from mglt_pipeline.validation.quarantine import SOURCE_FILE, quarantine_frame
 
 WAY_RANK = {way: rank for rank, way in enumerate(WAYS)}
 KEY_COLUMNS = ["participant_id", SOURCE_FORMAT, KEY]
-BOOKKEEPING = [ROW, LINE, KEY, FILE_ORDER, CONTENT]
+BOOKKEEPING = [ROW, LINE, KEY, FILE_ORDER]
 
 
 def latest_statements(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -74,13 +72,9 @@ def one_way_per_night(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 def choose_copies(rows: pd.DataFrame, collection: Collection) -> tuple[pd.DataFrame, pd.DataFrame | None, int, int]:
     """Valid records of one collection -> (records used, conflict entries or None, records quarantined
-    by a conflict, copies superseded). The records used keep ``_row`` ... ``_content`` (``BOOKKEEPING``)."""
+    by a conflict, copies superseded). The records used keep ``_row``, ``_line``, ``_key``, ``_file`` (``BOOKKEEPING``)."""
     rows, restated = latest_statements(rows)
     rows = rows.drop(columns=[POS, UPDATED_AT]).rename(columns={ORDER: FILE_ORDER})
-    repeated = rows.duplicated([FILE_ORDER, *KEY_COLUMNS], keep=False).to_numpy()
-    rows[CONTENT] = 0  # only copies of a key in one file are compared
-    if repeated.any():
-        rows.loc[repeated, CONTENT] = content_hash(rows.loc[repeated], collection.values)
     rows, in_file, markers, in_conflict, collapsed = collapse_within_files(rows, KEY_COLUMNS, "oura",
                                                                           key_column="day")
     later = 0
