@@ -79,7 +79,7 @@ class _Reader:
     def entry(self, collection: str | None, file: str, rule: str, participant: str, rows: int = 0) -> None:
         """One quarantine entry for a whole file; its records, when they can be counted, as read
         and quarantined."""
-        item = {**file_entry("oura", file, "", "", rule), "participant_id": participant}
+        item = {**file_entry("oura", file, None, None, rule), "participant_id": participant}
         if collection is None:
             self.source_entries.append(item)
             return
@@ -163,7 +163,7 @@ class _Reader:
         """Records that cannot be matched to the header: one entry each, read and quarantined."""
         if not bad:
             return
-        entries = quarantine_frame([{**file_entry("oura", file, "", "", b.problem), "row": str(b.row),
+        entries = quarantine_frame([{**file_entry("oura", file, None, None, b.problem), "row": str(b.row),
                                      "line": str(b.line), "participant_id": participant} for b in bad])
         if collection is None:
             self.source_entries.extend(entries.to_dict("records"))

@@ -5,7 +5,7 @@ nested ``contributors`` flattened), with where it came from: ``participant_id`` 
 ``source_format`` (``api``, ``export``, ``trends``), ``source_file``, and the bookkeeping columns
 ``_row`` (record id, or its 1-based position in the file when it has none), ``_line`` (CSV line),
 ``_pos`` (position in the file), ``_order`` (the file's place in natural name order), ``_updated_at``
-(``meta.updated_at`` of a restated record) and ``_key`` (DATA_CONTRACT.md: the ``id``; without one,
+(``meta.updated_at`` of a restated record) and ``key`` (DATA_CONTRACT.md: the ``id``; without one,
 the ``day`` for daily documents and the ``bedtime_start`` for sleep periods; the date of a Trends row).
 
 Values stay as read (JSON values, CSV text): the schema types them, so a bad cell is reported as
@@ -26,7 +26,7 @@ from mglt_pipeline.sources.files import LINE, ROW
 from mglt_pipeline.sources.oura_collections import NO_HEART_RATE, SOURCE_FORMAT, Collection
 from mglt_pipeline.validation.quarantine import SOURCE_FILE
 
-POS, ORDER, UPDATED_AT, KEY = "_pos", "_order", "_updated_at", "_key"
+POS, ORDER, UPDATED_AT, KEY = "_pos", "_order", "_updated_at", "key"
 BOOKKEEPING = [ROW, LINE, POS, ORDER, UPDATED_AT, KEY]
 _EMPTY: dict = {}
 

@@ -72,11 +72,13 @@ def one_way_per_night(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
 
 def choose_copies(rows: pd.DataFrame, collection: Collection) -> tuple[pd.DataFrame, pd.DataFrame | None, int, int]:
     """Valid records of one collection -> (records used, conflict entries or None, records quarantined
-    by a conflict, copies superseded). The records used keep ``_row``, ``_line``, ``_key``, ``_file`` (``BOOKKEEPING``)."""
+    by a conflict, copies superseded). The records used keep ``_row``, ``_line``, ``key``, ``_file`` (``BOOKKEEPING``)."""
     rows, restated = latest_statements(rows)
     rows = rows.drop(columns=[POS, UPDATED_AT]).rename(columns={ORDER: FILE_ORDER})
-    rows, in_file, markers, in_conflict, collapsed = collapse_within_files(rows, KEY_COLUMNS, "oura",
+    ways = rows[["participant_id", FILE_ORDER, SOURCE_FORMAT]].drop_duplicates()
+    rows, in_file, markers, in_conflict, collapsed = collapse_within_files(rows, ["participant_id", KEY], "oura",
                                                                           key_column="day")
+    markers = markers.merge(ways, on=["participant_id", FILE_ORDER], how="left")  # a file's way
     later = 0
     if len(markers) or rows.duplicated(KEY_COLUMNS).any():  # a key in several files
         rows, later = supersede_files(rows, markers, KEY_COLUMNS)
