@@ -6,7 +6,9 @@ A second implementation of the rules of DATA_CONTRACT.md, INSTRUMENTS.md and the
 DuckDB SQL over the raw CSV and JSON files (not the pipeline's tables or functions; only the outcome
 registry is shared: each daily outcome's ``raw`` field says which Oura collection and field, or which
 diary column, it reads). The Oura files, in any of their three ways, are read by ``independent_oura.py``.
-Files of one kind are taken in natural name order (``export_10`` after ``export_2``). It then compares with
+Files of one kind are taken in natural name order (``export_10`` after ``export_2``); a REDCap
+export's first column is its record id whatever its name, repeat-instance rows are never an event's
+row, LSEQ may be written with a decimal comma, and a bad item is dropped alone. It then compares with
 ``analysis_dataset`` in ``DATA_ROOT/warehouse.duckdb``: prints the number of values compared and the
 largest absolute difference, and exits 1 when a value differs by more than 1e-9, when one side is
 missing where the other is not, or when the rows differ.
@@ -48,7 +50,7 @@ EVENTS = {"baseline_arm_1": "baseline", "day_7_arm_1": "week_1", "day_14_arm_1":
 
 
 DIARY_COLUMNS = ("participant_id", "date", *DIARY_RATINGS, "took_supplement", "adverse_event")
-REDCAP_COLUMNS = ("record_id", "redcap_event_name")
+REDCAP_COLUMNS = ("redcap_event_name",)
 
 
 def _natural(path: Path) -> tuple:
@@ -146,27 +148,34 @@ def questionnaire_scores(con, raw: Path) -> None:
         f"(NOT starts_with(item, '{ins}_') OR coalesce(TRY_CAST(raw AS DOUBLE) BETWEEN {lo} AND {hi}"
         + ("" if ins == "lseq" else " AND TRY_CAST(raw AS DOUBLE) = round(TRY_CAST(raw AS DOUBLE))") + ", false))"
         for ins, (lo, hi) in ITEM_RANGES.items())
+    # the first column is the record id whatever its name; a repeat instance row is not the event's row
+    headers = {f: _header(Path(f)) for f in files}
+    repeats = any("redcap_repeat_instrument" in h for h in headers.values())
+    selects = " UNION ALL BY NAME ".join(
+        f"""SELECT "{h[0]}" AS record_id, * EXCLUDE ("{h[0]}") FROM read_csv('{f}', all_varchar = true, filename = true,
+                                                                        header = true)""" for f, h in headers.items())
     events = ", ".join(f"('{e}', '{v}')" for e, v in EVENTS.items())
     con.execute(f"""
         CREATE TABLE redcap_rows AS
-        SELECT * FROM read_csv({_sql_list(files)}, all_varchar = true, union_by_name = true, filename = true, header = true)
+        SELECT * FROM ({selects or "SELECT NULL AS record_id, NULL AS redcap_event_name, NULL AS filename WHERE false"})
         WHERE record_id IN (SELECT participant_id FROM people)
-          AND redcap_event_name IN (SELECT unnest({_sql_list(EVENTS)}))""")
+          AND redcap_event_name IN (SELECT unnest({_sql_list(EVENTS)}))
+          {"AND coalesce(redcap_repeat_instrument, '') = ''" if repeats else ""}""")
     con.execute(f"""
         CREATE TABLE answers AS
         WITH all_answers AS (
-            SELECT record_id AS participant_id, redcap_event_name, filename, item, trim(raw) AS raw
+            SELECT record_id AS participant_id, redcap_event_name, filename, item,
+                   CASE WHEN starts_with(item, 'lseq_') THEN replace(trim(raw), ',', '.') ELSE trim(raw) END AS raw
             FROM (UNPIVOT redcap_rows ON COLUMNS('^(isi|lseq|rsq|poms)_[0-9]+$') INTO NAME item VALUE raw)
             WHERE trim(raw) <> ''),
-        bad_rows AS (SELECT DISTINCT participant_id, redcap_event_name, filename FROM all_answers WHERE NOT ({item_ok})),
         kept AS (
             SELECT participant_id, redcap_event_name, filename FROM (
                 SELECT r.record_id AS participant_id, r.redcap_event_name, r.filename,
                        row_number() OVER (PARTITION BY r.record_id, r.redcap_event_name ORDER BY f.file_rank DESC) AS rn
-                FROM redcap_rows r JOIN (VALUES {_file_rank(files)}) f(file, file_rank) ON r.filename = f.file
-                ANTI JOIN bad_rows b ON b.participant_id = r.record_id AND b.redcap_event_name = r.redcap_event_name
-                                    AND b.filename = r.filename) WHERE rn = 1)
-        SELECT a.* FROM all_answers a JOIN kept USING (participant_id, redcap_event_name, filename)""")
+                FROM redcap_rows r JOIN (VALUES {_file_rank(files)}) f(file, file_rank) ON r.filename = f.file)
+            WHERE rn = 1)
+        SELECT a.* FROM all_answers a JOIN kept USING (participant_id, redcap_event_name, filename)
+        WHERE {item_ok}""")
     con.execute(f"""
         CREATE TABLE scores AS
         WITH scale_key(scale, instrument, item_num, reverse_from, n_items, min_answered, rule) AS (VALUES {', '.join(key_rows)}),
