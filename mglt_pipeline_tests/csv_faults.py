@@ -14,7 +14,7 @@ from mglt_pipeline.analysis.dataset import derive_arm_labels
 from mglt_pipeline.analysis.tables import derive_participant_flow
 from mglt_pipeline.validation.duplicates import conflicted_participants
 from mglt_pipeline_tests.fault_injection import (
-    ALL, DIARY, Fault, Planted, append_rows, entry, outcomes_of, read_csv, relative, row_cells, set_cell, write_csv,
+    ALL, DIARY, Fault, Planted, append_rows, entry, outcomes_of, read_csv, row_cells, set_cell, write_csv,
 )
 from mglt_pipeline_tests.redcap_faults import REDCAP_FAULTS
 

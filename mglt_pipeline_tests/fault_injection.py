@@ -20,10 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from mglt_pipeline.analysis.dataset import derive_analysis_dataset, derive_arm_labels
+from mglt_pipeline.analysis.dataset import derive_analysis_dataset
 from mglt_pipeline.analysis.diary import derive_diary_daily, supplement_adherence
 from mglt_pipeline.analysis.nightly import derive_oura_nightly
 from mglt_pipeline.analysis.windows import derive_outcome_windows
@@ -93,6 +92,17 @@ def _fingerprint(raw: Path, part: str) -> tuple:
                         for p in folder.rglob("*"))) if folder.exists() else ()
 
 
+def _same_items(redcap: Ingested, clean: Ingested | None, instrument: str) -> bool:
+    """The instrument's questionnaire items are the clean run's (so are its scores)."""
+    if clean is None:
+        return False
+    if redcap is clean:
+        return True
+    mine, theirs = (r.clean[r.clean["instrument"] == instrument].drop(columns="source_file").reset_index(drop=True)
+                    for r in (redcap, clean))
+    return mine.equals(theirs)
+
+
 def run_pipeline(root: Path, clean: "PipelineRun | None" = None) -> PipelineRun:
     """Readers -> scoring -> windows -> analysis dataset, as the Dagster assets chain them.
 
@@ -115,7 +125,7 @@ def run_pipeline(root: Path, clean: "PipelineRun | None" = None) -> PipelineRun:
     diary = (old["diary"] if same_known and same_people and same["diary"]
              else read_diary(raw, root, known, participants.clean))
     people = participants.clean
-    tables = {i.asset_name: clean.tables[i.asset_name] if redcap is old.get("redcap")
+    tables = {i.asset_name: clean.tables[i.asset_name] if _same_items(redcap, old.get("redcap"), i.name)
               else score_instrument(redcap.clean, i) for i in INSTRUMENTS}
     tables["oura_nightly"] = (clean.tables["oura_nightly"] if same_people and oura["oura_sleep_periods"] is
                               old.get("oura_sleep_periods") else
@@ -179,13 +189,19 @@ def all_entries(run: PipelineRun, kind: str) -> pd.DataFrame:
 
 def changed_outcomes(clean: pd.DataFrame, faulty: pd.DataFrame) -> set[str]:
     """Outcomes whose analysis-dataset rows are not identical (values, NaN where NaN, flags, arms)."""
-    changed = set()
-    for outcome in ALL:
-        a = clean.loc[clean["outcome"] == outcome].reset_index(drop=True)
-        b = faulty.loc[faulty["outcome"] == outcome].reset_index(drop=True)
-        if not a.equals(b):
-            changed.add(outcome)
-    return changed
+    if clean.equals(faulty):
+        return set()
+    a, b = (dict(tuple(d.groupby("outcome", sort=False))) for d in (clean, faulty))
+    return {o for o in ALL if o not in a or o not in b or not a[o].reset_index(drop=True).equals(b[o].reset_index(drop=True))}
+
+
+def one_per_family(outcome_ids) -> list[str]:
+    """The first of the given outcomes in each registry family (what a fault's run refits)."""
+    first = {}
+    for outcome in OUTCOMES:
+        if outcome.id in outcome_ids:
+            first.setdefault(outcome.family, outcome.id)
+    return list(first.values())
 
 
 def effects(dataset: pd.DataFrame, outcome_ids) -> dict[str, pd.DataFrame]:
@@ -243,19 +259,10 @@ def set_cell(path: Path, row: int, column: str, value: str) -> tuple[str, list[s
     return before, rows[row - 1]
 
 
-def cell(path: Path, row: int, column: str) -> str:
-    header, rows = read_csv(path)
-    return rows[row - 1][header.index(column)]
-
-
 def relative(path: Path) -> str:
     """A raw file's path as the quarantine names it (relative to the data root)."""
     parts = path.as_posix().split("/raw/", 1)
     return "raw/" + parts[1]
-
-
-def finite(value: float) -> bool:
-    return bool(np.isfinite(value))
 
 
 def entry(source: str, path: Path, row: int | None, field: str | None, value: str | None, rule,

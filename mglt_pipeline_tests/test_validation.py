@@ -262,3 +262,26 @@ def test_great_expectations_suite_flags_duplicate_ids_and_scores():
               for o in run_oura_suite("oura_daily_readiness", frame) if not o.success}
     assert failed == {("expect_column_values_to_be_unique", "id"): 2,
                       ("expect_column_values_to_be_between", "score"): 1}
+
+
+def test_batches_change_nothing(tmp_path, monkeypatch):
+    """A file read in batches of two rows gives what it gives in one: a conflict across batches, a
+    bad line and a bad cell in a later batch, and a file unreadable after its first batch rejected
+    whole (nothing of it kept)."""
+    rows = ["P001,2025-01-08,5,5,5,5,5,5,yes,", "P001,2025-01-09,6,5,5,5,5,5,yes,", "P002,2025-01-09,4,5,5,5,5,5,no,",
+            "P001,2025-01-08,7,5,5,5,5,5,yes,", "P002,2025-01-10,12,5,5,5,5,5,no,", "P003,2025-01-05,5,5"]
+    write(tmp_path / "raw/diary/a.csv", csv_text(DIARY_HEADER, rows))
+    good = [f"P003,2025-01-0{6 + i},5,5,5,5,5,5,yes,{'long text ' * 300}" for i in range(3)]  # > 8 KB first
+    (tmp_path / "raw/diary/b.csv").write_bytes((csv_text(DIARY_HEADER, good)
+                                                + "P003,2025-01-08,5,5,5,5,5,5,yes,caf\xe9\n").encode("latin-1"))
+    whole = read_diary(tmp_path / "raw", tmp_path, KNOWN)
+    monkeypatch.setattr("mglt_pipeline.sources.files.BATCH_CELLS", 20)
+    batched = read_diary(tmp_path / "raw", tmp_path, KNOWN)
+    pd.testing.assert_frame_equal(whole.clean, batched.clean)
+    pd.testing.assert_frame_equal(whole.quarantine, batched.quarantine)
+    # a.csv: rows 1 and 4 conflict, row 6 is short, row 5's energy 12 is rejected (the row stays):
+    # 3 clean, 3 quarantined; b.csv is rejected whole: 4 read and quarantined.
+    assert (batched.rows_read, batched.rows_clean, batched.rows_quarantined) == (6 + 4, 3, 3 + 4)
+    assert set(batched.quarantine["row"].dropna()) == {"1", "4", "5", "6"}
+    unreadable = entry(batched, file="raw/diary/b.csv")
+    assert len(unreadable) == 1 and "UTF-8" in unreadable[0]["rule"]

@@ -20,14 +20,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from mglt_pipeline.validation.quarantine import set_aside_entry
+
 ROW = "_row"
 """Column that carries a row's position in its file (1-based CSV record, or Oura record id)."""
 LINE = "_line"
 """Column that carries the 1-based line of the file where a CSV record starts."""
 
 IN_PROGRESS_SUFFIXES = (".tmp", ".part")
-BATCH_ROWS = 50_000
-"""CSV records typed at a time: memory is bounded by a batch, not by the file."""
+BATCH_CELLS = 2_000_000
+"""CSV cells read and typed at a time (50,000 diary rows, 21,000 REDCap rows): memory is bounded by
+a batch, not by the file."""
 
 
 class UnreadableFile(Exception):
@@ -128,19 +131,22 @@ def _bad_line(row: int, line: int, cells: list[str], header: list[str]) -> BadLi
     if len(cells) != len(header):
         return BadLine(row, line, cells, f"the line has {len(cells)} cells where the header has "
                                          f"{len(header)}, so its cells cannot be matched to columns")
-    if [c.strip() for c in cells] == header:
+    if cells[0].strip() == header[0] and [c.strip() for c in cells] == header:
         return BadLine(row, line, cells, "the line repeats the header (two exports joined?), so it holds no data")
     return None
 
 
-def csv_batches(path: Path, header: list[str], batch_rows: int = BATCH_ROWS) -> Iterator[CsvText]:
-    """The data records of ``path`` in batches of ``batch_rows``: cells as text (empty cells
-    missing), ``_row`` the 1-based record number, ``_line`` the line where it starts."""
+def csv_batches(path: Path, header: list[str], batch_rows: int | None = None) -> Iterator[CsvText]:
+    """The data records of ``path`` in batches (of ``batch_rows``, by default ``BATCH_CELLS`` cells):
+    cells as text (empty cells missing), ``_row`` the 1-based record number, ``_line`` the line where
+    it starts."""
+    batch_rows = batch_rows or max(1, BATCH_CELLS // max(len(header), 1))
     rows, lines, cells_of, bad, batches = [], [], [], [], 0
+    width, first = len(header), header[0] if header else ""
     records = _records(path)
     next(records, None)
     for row, (line, cells) in enumerate(records, start=1):
-        problem = _bad_line(row, line, cells, header)
+        problem = None if len(cells) == width and cells[0].strip() != first else _bad_line(row, line, cells, header)
         if problem is not None:
             bad.append(problem)
         else:
@@ -156,8 +162,8 @@ def _batch(header: list[str], rows: list[int], lines: list[int], cells: list[lis
            bad: list[BadLine]) -> CsvText:
     frame = pd.DataFrame(cells, columns=header, dtype=object) if cells else pd.DataFrame(columns=header, dtype=object)
     frame = frame.mask(frame == "")
-    frame[ROW] = [str(r) for r in rows]
-    frame[LINE] = [str(n) for n in lines]
+    frame[ROW] = list(map(str, rows))
+    frame[LINE] = list(map(str, lines))
     return CsvText(frame, bad)
 
 
@@ -178,3 +184,30 @@ def count_records(path: Path) -> int:
         except csv.Error:
             handle.seek(0)
             return max(sum(1 for text in handle if text.strip()) - 1, 0)
+
+
+def relative_path(path: Path, root: Path) -> str:
+    """A raw file's path as the quarantine and ``source_file`` show it: relative to the data root.
+
+    Taken as written when the path lies under the root (so a ``raw/`` that is a symbolic link to
+    another disk still reads ``raw/...``); resolved only for a path written another way."""
+    try:
+        return Path(path).relative_to(Path(root)).as_posix()
+    except ValueError:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+
+
+def not_read(folder: Path, read: list[Path], root: Path, source: str, expected: str) -> list[dict]:
+    """Set-aside entries for what ``folder`` holds besides the files read: every other file and
+    every sub-folder (files still being written excepted), so nothing is skipped without a word."""
+    if not folder.is_dir():
+        return []
+    taken = {p.name for p in read}
+    entries = []
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if path.name in taken or not is_settled(path):
+            continue
+        what = "a folder" if path.is_dir() else "a file"
+        entries.append(set_aside_entry(source, relative_path(path, root),
+                                       f"{what} the pipeline does not read here (it reads {expected})"))
+    return entries

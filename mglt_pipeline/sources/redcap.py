@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from mglt_pipeline.scoring.instruments import INSTRUMENTS
-from mglt_pipeline.sources.files import count_records, source_files
+from mglt_pipeline.sources.files import count_records, not_read, relative_path, source_files
 from mglt_pipeline.sources.redcap_dictionary import DICTIONARY_FILE, check_dictionary
 from mglt_pipeline.sources.redcap_layout import EVENT, FORMS, RECORD_ID, plan_export, split_export
-from mglt_pipeline.sources.tables import CsvSource, as_table, not_read, read_csv_rows, relative_path
+from mglt_pipeline.sources.tables import CsvSource, as_table, read_csv_rows
 from mglt_pipeline.validation.duplicates import FILE_ORDER, collapse_within_files, supersede_files
 from mglt_pipeline.validation.quarantine import (
     Ingested, concat_quarantine, concat_set_aside, file_entry, quarantine_frame, set_aside_frame,
@@ -81,7 +81,8 @@ def supersede_by_instrument(kept: pd.DataFrame, conflicts: pd.DataFrame, forms_o
     given, out = set(), {}
     for instrument in INSTRUMENTS:
         files = [f for f, forms in forms_of_file.items() if instrument.name in forms.split(",")]
-        rows = kept[kept[FILE_ORDER].isin(files)]
+        own = [c for c in kept.columns if c.startswith(f"{instrument.name}_")]
+        rows = kept.loc[kept[FILE_ORDER].isin(files), [*KEY, FILE_ORDER, "source_file", "_position", *own]]
         out[instrument.name], _ = supersede_files(rows, conflicts[conflicts[FILE_ORDER].isin(files)], KEY)
         given.update(out[instrument.name]["_position"].tolist())
     return out, len(kept) - len(given)

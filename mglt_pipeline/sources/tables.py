@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from mglt_pipeline.sources.files import (
-    LINE, ROW, BadLine, UnreadableFile, count_records, csv_batches, csv_header, first_records, is_settled,
+from mglt_pipeline.sources.files import (  # noqa: F401 (relative_path: the Oura reader takes it from here)
+    LINE, ROW, BadLine, UnreadableFile, count_records, csv_batches, csv_header, first_records, relative_path,
     repeated_names,
 )
 from mglt_pipeline.validation.duplicates import FILE_ORDER, collapse_within_files, supersede_files
@@ -29,17 +29,6 @@ from mglt_pipeline.validation.quarantine import (
     SOURCE_FILE, Ingested, concat_quarantine, concat_set_aside, file_entry, quarantine_frame, set_aside_entry,
 )
 from mglt_pipeline.validation.schemas import PARTICIPANT_ID
-
-
-def relative_path(path: Path, root: Path) -> str:
-    """A raw file's path as the quarantine and ``source_file`` show it: relative to the data root.
-
-    Taken as written when the path lies under the root (so a ``raw/`` that is a symbolic link to
-    another disk still reads ``raw/...``); resolved only for a path written another way."""
-    try:
-        return Path(path).relative_to(Path(root)).as_posix()
-    except ValueError:
-        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
 
 
 def required_columns(schema: pa.DataFrameSchema) -> list[str]:
@@ -270,19 +259,3 @@ def ingest_csv(files: list[Path], root: Path, spec: CsvSource, known: pd.Series 
                     set_aside=concat_set_aside([pd.DataFrame(rows.set_aside)]) if rows.set_aside else None,
                     rows_set_aside=rows.rows_set_aside, dropped_identifiers=rows.dropped,
                     columns_ignored=rows.ignored, redactions=rows.redactions)
-
-
-def not_read(folder: Path, read: list[Path], root: Path, source: str, expected: str) -> list[dict]:
-    """Set-aside entries for what ``folder`` holds besides the files read: every other file and
-    every sub-folder (files still being written excepted), so nothing is skipped without a word."""
-    if not folder.is_dir():
-        return []
-    taken = {p.name for p in read}
-    entries = []
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if path.name in taken or not is_settled(path):
-            continue
-        what = "a folder" if path.is_dir() else "a file"
-        entries.append(set_aside_entry(source, relative_path(path, root),
-                                       f"{what} the pipeline does not read here (it reads {expected})"))
-    return entries

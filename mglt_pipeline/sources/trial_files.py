@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mglt_pipeline.sources.files import source_files
-from mglt_pipeline.sources.tables import CsvSource, as_table, ingest_csv, missing_file, not_read, relative_path
+from mglt_pipeline.sources.files import not_read, relative_path, source_files
+from mglt_pipeline.sources.tables import CsvSource, as_table, ingest_csv, missing_file
 from mglt_pipeline.validation.duplicates import conflicted_participants
 from mglt_pipeline.validation.quarantine import (
     Ingested, concat_quarantine, concat_set_aside, file_entry, quarantine_frame, set_aside_entry, set_aside_frame,

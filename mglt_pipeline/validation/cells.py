@@ -85,8 +85,8 @@ def parse_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Text as read (a JSON number or boolean as its JSON spelling); empty cells missing."""
     missing = is_missing(values)
     text = values.astype(object)
-    if pd.api.types.infer_dtype(values, skipna=True) != "string":  # text as read needs no spelling
-        text = text.map(cell_text, na_action="ignore")
+    if pd.api.types.infer_dtype(text, skipna=True) not in ("string", "empty"):
+        text = text.map(cell_text, na_action="ignore")  # JSON numbers and booleans as their JSON text
     return text.where(~missing, None).astype(object), np.zeros(len(values), dtype=bool)
 
 

@@ -129,14 +129,16 @@ def _governed(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> list[tuple[pa.
 
 
 def _judge_group(frame: pd.DataFrame, column: pa.Column, names: list[str], typed: dict, masks: dict) -> None:
-    """Judge every column of one family as one long column, then hand each its part."""
+    """Judge every column of one family as one long column, then hand each its part (rejected
+    cells already missing)."""
     n = len(frame)
     stacked = pd.Series(np.concatenate([frame[c].to_numpy(dtype=object) for c in names]) if n else [],
                         dtype=object)
     values, bad, rules = judge_column(stacked, column)
+    values = values.mask(bad).array if bad.any() else values.array
     for k, name in enumerate(names):
         part = slice(k * n, (k + 1) * n)
-        typed[name] = values.iloc[part].reset_index(drop=True)
+        typed[name] = values[part]
         masks[name] = (bad[part], rules[part])
 
 
@@ -157,38 +159,40 @@ def validate_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str, 
         if rejects_row(column):
             for name in names:
                 row_bad |= masks[name][0]
-    if rules:
-        typed_frame = pd.DataFrame(typed, index=frame.index)
-        for rule in rules:
-            _apply_cross_field(rule, typed_frame.join(frame.drop(columns=list(typed))), masks, schema, row_bad)
-    for name, (bad, _) in masks.items():
-        if bad.any():
-            typed[name] = typed[name].mask(bad)
     valid = pd.DataFrame({c: typed[c] if c in typed else frame[c] for c in frame.columns}, index=frame.index)
+    for rule in rules:
+        broken = _apply_cross_field(rule, valid, masks, schema, row_bad)
+        if broken is not None:
+            valid[rule.field] = valid[rule.field].mask(broken)
     order = [c for c in frame.columns if c in masks]
     entries = _entries(frame, {c: masks[c] for c in order}, schema, source, participant_column, key_column)
     return valid.loc[~row_bad].reset_index(drop=True), entries, int(row_bad.sum())
 
 
 def _apply_cross_field(rule: CrossFieldRule, typed: pd.DataFrame, masks: dict, schema: pa.DataFrameSchema,
-                       row_bad: np.ndarray) -> None:
-    """Reject ``rule.field`` where the rule breaks, judging only rows whose fields are good."""
+                       row_bad: np.ndarray) -> np.ndarray | None:
+    """Reject ``rule.field`` where the rule breaks, judging only rows whose fields are good;
+    returns the cells it rejected (None when none)."""
     if rule.field not in masks or any(n not in typed.columns for n in rule.needs):
-        return
+        return None
     judged = ~masks[rule.field][0]
     for name in rule.needs:
-        judged &= ~masks[name][0] if name in masks else np.ones(len(typed), dtype=bool)
+        if name in masks:
+            judged &= ~masks[name][0]
     if not judged.any():
-        return
+        return None
     holds = np.ones(len(typed), dtype=bool)
     holds[judged] = rule.holds(typed.loc[judged]).fillna(True).to_numpy(dtype=bool)
     broken = judged & ~holds
+    if not broken.any():
+        return None
     bad, sentences = masks[rule.field]
     sentences[broken] = _LITERAL + rule.sentence
     masks[rule.field] = (bad | broken, sentences)
     column = governing_column(schema, rule.field)
     if column is not None and rejects_row(column):
         row_bad |= broken
+    return broken
 
 
 def _entries(frame: pd.DataFrame, masks: dict, schema: pa.DataFrameSchema, source: str,

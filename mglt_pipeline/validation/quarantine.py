@@ -22,6 +22,8 @@ QUARANTINE_COLUMNS = ("source", "file", "row", "line", "participant_id", "key", 
 SET_ASIDE_COLUMNS = ("source", "file", "row", "participant_id", "key", "reason")
 """One entry per file, folder or row that is not read or not used, with the reason (a sentence)."""
 SOURCE_FILE = "source_file"
+_EMPTY = {columns: pd.DataFrame({c: pd.Series([], dtype="string") for c in columns})
+          for columns in (QUARANTINE_COLUMNS, SET_ASIDE_COLUMNS)}
 
 
 @dataclass
@@ -59,9 +61,11 @@ class Ingested:
 def _text_frame(entries: pd.DataFrame | list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
     """Entries in ``columns`` order, every column as text (missing stays missing), so that DuckDB
     types them VARCHAR even when there are none."""
+    if len(entries) == 0:
+        return _EMPTY[columns].copy()
     frame = pd.DataFrame(entries)
     if frame.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="string") for c in columns})
+        return _EMPTY[columns].copy()
     return frame.reindex(columns=list(columns)).astype("string").reset_index(drop=True)
 
 
