@@ -24,7 +24,7 @@ import pandas as pd
 from mglt_pipeline.sources.files import (
     BadLine, UnreadableFile, count_records, csv_header, is_settled, natural_key, read_csv_text, repeated_names,
 )
-from mglt_pipeline.sources.oura_collections import ANALYSED, BY_NAME, NEVER_OPENED, OuraFile, classify
+from mglt_pipeline.sources.oura_collections import ANALYSED, NEVER_OPENED, OuraFile, classify
 from mglt_pipeline.sources.oura_records import CollectionRows, api_records, export_records, load_json
 from mglt_pipeline.sources.oura_trends import is_trends_header, trends_frames
 from mglt_pipeline.sources.tables import as_table, relative_path
@@ -286,4 +286,4 @@ def read_oura(raw_dir: Path, root: Path, known: pd.Series, batch_rows: int = BAT
     return OuraRead(tables, quarantine_frame(reader.source_entries), set_aside, dict(reader.other_records))
 
 
-__all__ = ["BY_NAME", "OuraRead", "add_utc_times", "read_oura"]
+__all__ = ["OuraRead", "add_utc_times", "read_oura"]
