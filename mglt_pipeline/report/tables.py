@@ -20,7 +20,8 @@ from mglt_pipeline.report.formatting import MISSING, fmt_ci, fmt_count, fmt_flag
 
 STAGE_LABELS = {"enrolled": "Enrolled", "randomized": "Randomized", "dosed": "Dosed (Study Day 1 recorded)",
                 "completed": "Completed the study", "withdrawn": "Withdrawn",
-                "lost_to_follow_up": "Lost to follow-up"}
+                "lost_to_follow_up": "Lost to follow-up",
+                "randomization_conflict": "Randomized twice (conflict: not analysed)"}
 FAS_STAGE_PREFIX = "fas_"
 SEX_LABELS = {"F": "female", "M": "male", "X": "X"}
 DF_METHODS = {DF_SATTERTHWAITE: "Satterthwaite", DF_KENWARD_ROGER: "Kenward-Roger", DF_NORMAL: "normal approximation"}
