@@ -119,7 +119,8 @@ def run_pipeline(root: Path, clean: "PipelineRun | None" = None) -> PipelineRun:
     same_people = clean is not None and participants.clean.equals(old["participants"].clean)
     randomization = old["randomization"] if same["top"] else read_randomization(raw, root, known)[0]
     oura_kinds = ("oura_daily_sleep", "oura_sleep_periods", "oura_daily_activity", "oura_daily_readiness")
-    oura = {k: old[k] for k in oura_kinds} if same_known and same["oura"] else read_oura(raw, root, known)
+    oura = {k: old[k] for k in (*oura_kinds, OURA_SOURCE)} if same_known and same["oura"] else \
+        oura_ingested(read_oura(raw, root, known))
     redcap = old["redcap"] if same_known and same["redcap"] else read_redcap(raw, root, known)
     diary = (old["diary"] if same_known and same_people and same["diary"]
              else read_diary(raw, root, known, participants.clean))
@@ -138,6 +139,17 @@ def run_pipeline(root: Path, clean: "PipelineRun | None" = None) -> PipelineRun:
                 **oura}
     tables.update(participants=people, randomization=randomization.clean)
     return PipelineRun(ingested, tables, dataset, prints, known)
+
+
+OURA_SOURCE = "oura_source"
+"""The Oura entries that belong to no one table (a file of several collections, a folder not read)."""
+
+
+def oura_ingested(read) -> dict[str, Ingested]:
+    """The four Oura tables, and the source's own entries as one more (row-less) part."""
+    empty = pd.DataFrame()
+    return {**read.tables, OURA_SOURCE: Ingested(clean=empty, quarantine=read.quarantine, rows_read=0,
+                                                 rows_quarantined=0, rows_superseded=0, set_aside=read.set_aside)}
 
 
 @dataclass(frozen=True)

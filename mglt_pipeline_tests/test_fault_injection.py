@@ -1,7 +1,7 @@
 """The fault-injection suite (issue 10 acceptance): one small trial per fault, and the real graph.
 
-The clean trial is simulated once. Each fault of the table (``csv_faults.CSV_FAULTS``; the Oura
-faults join the same table) is planted in a copy, and the pipeline's pure functions run on it: the
+The clean trial is simulated once. Each fault of the table (``csv_faults.CSV_FAULTS`` and
+``oura_faults.OURA_FAULTS``) is planted in a copy, and the pipeline's pure functions run on it: the
 run completes, the fault is in the quarantine with file, row, line, participant, key, field, value and
 its own rule, nothing else is rejected, the counts add up, and every outcome the fault cannot touch
 has an analysis dataset identical to the clean run's (what it did change is fitted again, one outcome
@@ -25,16 +25,18 @@ from mglt_pipeline.definitions import build_definitions
 from mglt_pipeline.simulate import simulate_trial
 from mglt_pipeline.validation.quarantine import QUARANTINE_COLUMNS, SET_ASIDE_COLUMNS
 from mglt_pipeline_tests.csv_faults import CSV_FAULTS
+from mglt_pipeline_tests.oura_faults import OURA_FAULTS
 from mglt_pipeline_tests.fault_injection import (
     ALL, Planted, all_entries, assert_entries, check_fault, copy_trial, counts_add_up, effects, one_per_family,
     run_pipeline,
 )
 
-FAULTS = CSV_FAULTS
+FAULTS = CSV_FAULTS + OURA_FAULTS
 TOGETHER = ("participants_sex_lower_case", "participants_withdrawn_before_enrolment", "participants_identifier_columns",
             "redcap_complete_not_numeric", "redcap_identifier_columns", "redcap_repeated_header_line",
             "redcap_other_event", "redcap_label_export", "diary_infinity", "diary_contact_details_in_text",
-            "raw_unknown_file_and_folder")
+            "raw_unknown_file_and_folder", "oura_dangling_next_token", "oura_folders_and_files_not_read",
+            "oura_unknown_participant_folder", "oura_other_ways_of_api_nights")
 """Faults that can share one trial (different files, or rows planted in an order that keeps the
 others' row and line numbers), for the Dagster run."""
 THROUGH = ("treatment_effects", "quarantine", "set_aside", "participant_flow", "adverse_events")

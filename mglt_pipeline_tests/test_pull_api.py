@@ -120,8 +120,9 @@ def test_repulls_write_nothing_new_and_a_restated_record_supersedes_through_the_
     asked = api.served("P001", "/daily_activity")[-1].query  # the API's end_date is exclusive there
     assert (asked["start_date"], asked["end_date"]) == ("2024-11-09", "2024-11-21")
     known = pd.Series(["P001"])
-    tables = read_oura(root / "raw", root, known)
-    assert all(len(t.quarantine) == 0 for t in tables.values())
+    read = read_oura(root / "raw", root, known)
+    tables = read.tables
+    assert read.quarantine.empty and all(len(t.quarantine) == 0 for t in tables.values())
     assert {name: t.rows_clean for name, t in tables.items()} == {
         "oura_daily_sleep": 2, "oura_sleep_periods": 48, "oura_daily_activity": 1, "oura_daily_readiness": 2}
     readiness_table = tables["oura_daily_readiness"]

@@ -154,7 +154,9 @@ def test_a_trial_is_pulled_isolating_the_expired_token_and_the_automation_reruns
 
     # the pipeline's readers take what landed without quarantining any of it
     known = participants["participant_id"]
-    for name, table in read_oura(root / "raw", root, known).items():
+    read = read_oura(root / "raw", root, known)
+    assert read.quarantine.empty
+    for name, table in read.tables.items():
         assert len(table.quarantine) == 0, name
         assert table.rows_clean > 0
     redcap = read_redcap(root / "raw", root, known)

@@ -25,7 +25,7 @@ from mglt_pipeline.pull.redcap_api import DICTIONARY_COLUMNS, check_flat_export,
 from mglt_pipeline.pull.state import next_status
 from mglt_pipeline.pull.tokens import TokenFileRefused, read_token_file, redact, token_file_path
 from mglt_pipeline.sources.files import natural_key
-from mglt_pipeline.sources.oura import DOCUMENT_KINDS
+from mglt_pipeline.sources.oura_collections import ANALYSED
 
 REDCAP_REAL = Path(__file__).parent / "data" / "real" / "redcap_api_responses"
 
@@ -136,7 +136,7 @@ def test_compare_counts_new_restated_and_no_longer_served_records():
 
 def test_the_pull_asks_for_exactly_the_collections_the_reader_analyses():
     assert set(ANALYSED_COLLECTIONS) == {"daily_sleep", "sleep", "daily_activity", "daily_readiness"}
-    assert ANALYSED_COLLECTIONS == tuple(k.file_prefix for k in DOCUMENT_KINDS)
+    assert ANALYSED_COLLECTIONS == tuple(c.name for c in ANALYSED)
 
 
 # --- page files ------------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def test_raw_folder_linked_from_another_disk(tmp_path):
     (root / "raw").symlink_to(elsewhere, target_is_directory=True)
     diary = read_diary(root / "raw", root, KNOWN)
     assert diary.files == ["raw/diary/a.csv"] and diary.clean["source_file"].tolist() == ["raw/diary/a.csv"]
-    readiness = read_oura(root / "raw", root, KNOWN)["oura_daily_readiness"]
+    readiness = read_oura(root / "raw", root, KNOWN).tables["oura_daily_readiness"]
     assert readiness.clean["source_file"].tolist() == ["raw/oura/P001/daily_readiness.json"]
 
 
@@ -196,7 +196,7 @@ def test_oura_unparseable_file_bad_records_and_null_values(tmp_path):
     write(folder / "daily_sleep.json", '{"data": [{"id": ')
     write(folder / "daily_readiness.json", collection([daily_record("r1", "2025-01-02", 0, {"sleep_balance": 70})]))
     write(tmp_path / "raw/oura/P777/daily_activity.json", collection([daily_record("a1", "2025-01-02", 50, {})]))
-    result = read_oura(tmp_path / "raw", tmp_path, KNOWN)
+    result = read_oura(tmp_path / "raw", tmp_path, KNOWN).tables
     periods = result["oura_sleep_periods"]
     # A heart rate of 240 rejects that cell, not the period (the smallest unit, DATA_CONTRACT.md).
     assert periods.clean["id"].tolist() == ["ok", "hr"] and pd.isna(periods.clean["lowest_heart_rate"][0])
@@ -219,7 +219,7 @@ def test_oura_pages_over_files_supersede_by_id(tmp_path):
                                              sleep_record("b", "2025-01-03", "2025-01-03T07:00:00+01:00")]))
     write(folder / "sleep_2.json", json.dumps({"data": [sleep_record("b", "2025-01-03", "2025-01-03T07:00:00+01:00",
                                                                      latency=900)]}))
-    periods = read_oura(tmp_path / "raw", tmp_path, KNOWN)["oura_sleep_periods"]
+    periods = read_oura(tmp_path / "raw", tmp_path, KNOWN).tables["oura_sleep_periods"]
     assert (periods.rows_read, periods.rows_clean, periods.rows_superseded) == (3, 2, 1)
     assert periods.clean.set_index("id").loc["b", "latency"] == 900
 

@@ -16,7 +16,8 @@ from dagster import AssetExecutionContext
 import pandas as pd
 
 from mglt_pipeline.resources import DataRoot
-from mglt_pipeline.sources.oura import DOCUMENT_KINDS, read_oura
+from mglt_pipeline.sources.oura import read_oura
+from mglt_pipeline.sources.oura_collections import ANALYSED
 from mglt_pipeline.sources.redcap import read_redcap
 from mglt_pipeline.sources.trial_files import known_participants, read_diary, read_participants, read_randomization
 from mglt_pipeline.validation import oura_rules
@@ -28,14 +29,15 @@ NO_QUARANTINED_ROWS = "no_quarantined_rows"
 SOURCE_TABLES = {
     "participants": ("participants",),
     "randomization": ("randomization",),
-    "oura": tuple(kind.table for kind in DOCUMENT_KINDS),
+    "oura": tuple(c.table for c in ANALYSED),
     "redcap": ("questionnaire_items",),
     "diary": ("diary_entries",),
 }
 RAW_DESCRIPTIONS = {
     "participants": "raw/participants.csv: one row per enrolled participant.",
     "randomization": "raw/randomization.csv and optional raw/unblinding.csv.",
-    "oura": "raw/oura/<participant_id>/*.json: Oura API v2 collection responses.",
+    "oura": "raw/oura/<participant_id>/*: Oura API v2 responses, the account data export (JSON and "
+            "CSV) or the web Trends CSV.",
     "redcap": "raw/redcap/*.csv: REDCap flat exports, one row per participant and event.",
     "diary": "raw/diary/*.csv: daily diary exports, one row per participant and date.",
 }
@@ -80,8 +82,12 @@ def quarantine_check(table: str, entries: pd.DataFrame) -> dg.AssetCheckResult:
         metadata={"quarantine_entries": len(entries), "by_rule": dg.MetadataValue.json(by_rule)})
 
 
-def _emit(context: AssetExecutionContext, source: str, results: dict[str, Ingested]) -> Iterator:
-    """Outputs, quarantine entries and checks of one source's clean tables."""
+def _emit(context: AssetExecutionContext, source: str, results: dict[str, Ingested],
+          source_quarantine: pd.DataFrame | None = None, source_set_aside: pd.DataFrame | None = None,
+          set_aside_metadata: dict | None = None) -> Iterator:
+    """Outputs, quarantine entries and checks of one source's clean tables. ``source_quarantine``
+    and ``source_set_aside`` are entries of the source that belong to no one table (an unreadable
+    file that could feed several); each table's check counts the source's entries too."""
     for table, result in results.items():
         for file, columns in result.dropped_identifiers.items():
             context.log.warning(f"dropped direct-identifier columns {', '.join(columns)} from {file}")
@@ -91,14 +97,14 @@ def _emit(context: AssetExecutionContext, source: str, results: dict[str, Ingest
             context.log.warning(f"{table}: replaced {result.redactions} e-mail addresses and phone numbers "
                                 "in free text by [redacted]")
         yield dg.Output(result.clean, output_name=table, metadata=ingest_metadata(result))
-        yield quarantine_check(table, result.quarantine)
-    entries = concat_quarantine([r.quarantine for r in results.values()])
+        yield quarantine_check(table, concat_quarantine([result.quarantine, source_quarantine]))
+    entries = concat_quarantine([*(r.quarantine for r in results.values()), source_quarantine])
     yield dg.Output(entries, output_name=quarantine_key(source),
                     metadata={"dagster/row_count": len(entries),
                               "preview": dg.MetadataValue.md(entries.head(20).to_markdown(index=False))})
-    set_aside = concat_set_aside([r.set_aside_entries for r in results.values()])
+    set_aside = concat_set_aside([*(r.set_aside_entries for r in results.values()), source_set_aside])
     yield dg.Output(set_aside, output_name=set_aside_key(source),
-                    metadata={"dagster/row_count": len(set_aside),
+                    metadata={"dagster/row_count": len(set_aside), **(set_aside_metadata or {}),
                               "preview": dg.MetadataValue.md(set_aside.head(20).to_markdown(index=False))})
 
 
@@ -159,9 +165,10 @@ def randomization_assets(context: AssetExecutionContext, participants: pd.DataFr
 
 @_ingest("oura")
 def oura_assets(context: AssetExecutionContext, participants: pd.DataFrame, participants_quarantine: pd.DataFrame):
-    """The four Oura collections of every participant folder."""
-    yield from _emit(context, "oura", read_oura(*_paths(context), known_participants(participants,
-                                                                                     participants_quarantine)))
+    """The four analysed Oura collections of every participant folder, whichever way they arrived."""
+    read = read_oura(*_paths(context), known_participants(participants, participants_quarantine))
+    yield from _emit(context, "oura", read.tables, read.quarantine, read.set_aside,
+                     {"records_set_aside_by_collection": dg.MetadataValue.json(read.records_set_aside)})
 
 
 @_ingest("redcap")
@@ -213,8 +220,6 @@ SLEEP_PERIOD_RULES = {
                             "total_sleep_duration + awake_time = time_in_bed (INSTRUMENTS.md, Oura)."),
     "efficiency_matches_durations": (oura_rules.efficiency_mismatches,
                                      "efficiency = round-half-up(100 x total / time_in_bed) (INSTRUMENTS.md, Oura)."),
-    "day_follows_bedtime_end": (oura_rules.day_rule_mismatches,
-                                "day = local date of bedtime_end, +1 at or after 18:00 local (DATA_CONTRACT.md)."),
 }
 GX_CHECK = "great_expectations_suite"
 GX_DESCRIPTIONS = {

@@ -28,11 +28,11 @@ import requests
 
 from mglt_pipeline.pull.http import (BROKEN_BODY, Budget, CallStats, PullError, Retryable, RetryPolicy,
                                      send, with_retries)
-from mglt_pipeline.sources.oura import DOCUMENT_KINDS
+from mglt_pipeline.sources.oura_collections import ANALYSED
 
 DEFAULT_BASE_URL = "https://api.ouraring.com"
 BASE_URL_VARIABLE = "OURA_API_BASE_URL"
-ANALYSED_COLLECTIONS = tuple(kind.file_prefix for kind in DOCUMENT_KINDS)
+ANALYSED_COLLECTIONS = tuple(collection.name for collection in ANALYSED)
 """The collections the pipeline analyses (``sources.oura``): the only ones pulled."""
 USER_AGENT = "mglt-pipeline-pull/1"
 EXCLUSIVE_END = frozenset({"daily_activity"})

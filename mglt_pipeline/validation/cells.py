@@ -17,13 +17,15 @@ DECIMAL_COMMA = "decimal_comma"
 """Field metadata key: the field may be written with a decimal comma (REDCap ``41,6``)."""
 _DECIMAL_COMMA_TEXT = r"^\s*[+-]?\d+,\d+\s*$"
 _ISO_DATE_TEXT = r"^\d{4}-\d{2}-\d{2}$"
+_NO_TEXT = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"})
 
 
 def is_missing(values: pd.Series) -> pd.Series:
     """Cells that hold no value: null, NaN or the empty string."""
     missing = values.isna()
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-        missing = missing | (values.astype(object) == "")
+        if pd.api.types.infer_dtype(values, skipna=True) not in _NO_TEXT:  # no empty string without text
+            missing = missing | (values.astype(object) == "")
     return missing.to_numpy(dtype=bool)
 
 
@@ -33,6 +35,9 @@ def _is_bool(values: pd.Series) -> np.ndarray:
         return np.ones(len(values), dtype=bool)
     if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty", "floating",
                                                                                      "integer", "mixed-integer-float"):
+        return np.zeros(len(values), dtype=bool)
+    kind = pd.api.types.infer_dtype(values, skipna=True)  # one pass in C: most columns hold no boolean
+    if kind in ("string", "integer", "floating", "mixed-integer-float", "decimal", "empty"):
         return np.zeros(len(values), dtype=bool)
     return values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
 
@@ -47,7 +52,7 @@ def parse_numbers(values: pd.Series, decimal_comma: bool = False) -> tuple[pd.Se
         if comma.any():
             text = text.copy()
             text[comma] = as_text[comma].str.replace(",", ".", regex=False).to_numpy(dtype=object)
-    booleans = _is_bool(text)
+    booleans = _is_bool(values)
     numbers = pd.to_numeric(text.where(~booleans, None), errors="coerce").astype(float)
     finite = np.isfinite(numbers.to_numpy())
     bad = ~missing & (booleans | ~finite)
