@@ -1,4 +1,5 @@
 # Two commands: `make run` (install + materialize everything) and `make test` (install + tests).
+# `make pull` runs the configured API pulls (Oura, REDCap) once into the data root's raw/.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ DATA_DIR := $(if $(MGLT_DATA_DIR),$(MGLT_DATA_DIR),$(CURDIR)/data)
 UI_PORT ?= 3000
 export DAGSTER_HOME := $(abspath $(DATA_DIR))/dagster_home
 
-.PHONY: install run test ui docs bench clean
+.PHONY: install run pull test ui docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,11 @@ run: install
 	@mkdir -p "$(DAGSTER_HOME)"
 	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp mglt_pipeline/automation/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/python -m mglt_pipeline.run
+
+pull: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	@test -f "$(DAGSTER_HOME)/dagster.yaml" || cp mglt_pipeline/automation/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/python -m mglt_pipeline.pull
 
 test: install
 	$(BIN)/python -m pytest -q mglt_pipeline_tests

@@ -13,12 +13,14 @@ setup(
     python_requires=">=3.10",
     # Lower bounds are the versions known to install and work together (2026-12). Dagster is used
     # through its public API only (a test greps for ``dagster._``), so any 1.x from 1.13 on is allowed;
-    # the suite was run on 1.13.27 and 1.13.28 (the newest with a matching dagster-webserver here).
-    # The warehouse IO manager is built on dagster's ConfigurableIOManager and duckdb, without
-    # dagster-duckdb, whose every release pins one exact dagster version.
+    # the suite was run on 1.13.27 and 1.13.28. The warehouse IO manager is built on dagster's
+    # ConfigurableIOManager and opens DuckDB through dagster-duckdb's DuckDBResource; each
+    # dagster-duckdb release pins one exact dagster (0.29.27 -> 1.13.27, the newest pair on this
+    # index), so pip installs the dagster that matches it.
     install_requires=[
         "dagster>=1.13,<2",
         "dagster-webserver>=1.13,<2",
+        "dagster-duckdb>=0.29,<1",
         "duckdb>=1.1",
         "pandas>=2.3,<3",
         "numpy>=1.26",
@@ -26,11 +28,19 @@ setup(
         "pandera>=0.35,<0.36",
         "great-expectations>=1.24,<2",
         "statsmodels>=0.15",
+        "formulaic>=1.1",
+        "threadpoolctl>=3.1",
         "matplotlib>=3.9",
         "jinja2>=3.1",
         "great-tables>=1.0",
+        # the submission room: SAS transport files, RTF tables, the Define-XML 2.1 schema and its validator
+        "pyreadstat>=1.2",
+        "rtflite>=2.0,<3",
+        "polars>=1.0",
+        "odmlib>=0.2",
+        "lxml>=5.0",
     ],
-    extras_require={"dev": ["pytest>=8"]},
+    extras_require={"dev": ["pytest>=8", "hypothesis>=6.100"]},
     entry_points={
         "console_scripts": [
             "mglt-simulate=mglt_pipeline.simulate.__main__:main",

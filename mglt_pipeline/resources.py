@@ -7,15 +7,17 @@ and ``reports/`` (DATA_CONTRACT.md). It is ``$MGLT_DATA_DIR`` when set, else the
 against its contract (``warehouse.tables``), with one connection and one transaction per run: the
 run's tables and report files are committed together when it succeeds and rolled back when a step
 fails, the run is terminated or the process is killed (``warehouse.store``). It is built on Dagster's
-public ``ConfigurableIOManager`` alone.
+public ``ConfigurableIOManager`` and opens the file through dagster-duckdb's ``DuckDBResource``.
 """
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from mglt_pipeline.paths import REPORTS_DIR, WAREHOUSE_FILE, default_data_root
@@ -62,22 +64,25 @@ class DataRoot(dg.ConfigurableResource):
         """A path as the quarantine and lineage columns show it: relative to the data root."""
         return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
 
-    def output_path(self, relative: str, whole_directory: bool = False) -> Path:
-        """Where this run writes ``reports/<relative>``: aside, in the run's staging folder, when the
-        warehouse IO manager opened one (the file is published when the run commits), else in place.
-        With ``whole_directory``, the folder replaces the published folder whole."""
-        folder = staging_dir(self.reports, self._run_id) if self._run_id is not None else None
+    def output_path(self, relative: str, whole_directory: bool = False, under: str = REPORTS_DIR) -> Path:
+        """Where this run writes ``<under>/<relative>`` (``reports/`` by default; ``relative`` may be
+        empty for the folder itself): aside, in the run's staging folder, when the warehouse IO manager
+        opened one (the file is published when the run commits), else in place. With
+        ``whole_directory``, the folder replaces the published folder whole."""
+        target = f"{under}/{relative}".rstrip("/")
+        folder = staging_dir(self.root, self._run_id) if self._run_id is not None else None
         if folder is None or not folder.is_dir():
-            return self.reports / relative
+            return self.root / target
         if whole_directory:
-            mark_whole_directory(folder, relative)
-        return folder / relative
+            mark_whole_directory(folder, target)
+        return folder / target
 
-    def current_path(self, relative: str) -> Path:
-        """``reports/<relative>`` as this run sees it: its own copy if it wrote one, else the published."""
-        if self._run_id is not None and (staging_dir(self.reports, self._run_id) / relative).exists():
-            return staging_dir(self.reports, self._run_id) / relative
-        return self.reports / relative
+    def current_path(self, relative: str, under: str = REPORTS_DIR) -> Path:
+        """``<under>/<relative>`` as this run sees it: its own copy if it wrote one, else the published."""
+        target = f"{under}/{relative}".rstrip("/")
+        if self._run_id is not None and (staging_dir(self.root, self._run_id) / target).exists():
+            return staging_dir(self.root, self._run_id) / target
+        return self.root / target
 
     def write_report_file(self, relative: str, data: bytes | str) -> Path:
         """Write ``reports/<relative>`` for this run, whole or not at all (a rename), aside until the
@@ -103,8 +108,10 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     in; one connection and one transaction per run, committed only when every step succeeded."""
 
     root: str
+    warehouse: DuckDBResource
     lock_wait_seconds: float = LOCK_WAIT_SECONDS
     _run: WarehouseRun | None = PrivateAttr(default=None)
+    _connection: ExitStack | None = PrivateAttr(default=None)
     _failed_steps: list[str] = PrivateAttr(default_factory=list)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -113,12 +120,16 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         self._failed_steps = []
         try:
             root = Path(self.root)
-            self._run = WarehouseRun(root / WAREHOUSE_FILE, root / REPORTS_DIR, run_id)
+            self._connection = ExitStack()
+            connection = self._connection.enter_context(self.warehouse.get_connection())
+            self._run = WarehouseRun(root / WAREHOUSE_FILE, root, run_id, connection)
         except BaseException:
+            if self._connection is not None:
+                self._connection.close()
             lock.release(self.root)
             raise
         for run_id, files in self._run.recovered.items():
-            context.log.warning(f"published {len(files)} report files of run {run_id}, committed before it was killed")
+            context.log.warning(f"published {len(files)} output files of run {run_id}, committed before it was killed")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._run is None:
@@ -131,6 +142,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                 outcome + (f" (failed: {', '.join(self._failed_steps)})" if self._failed_steps else ""))
         finally:
             self._run = None
+            if self._connection is not None:
+                self._connection.close()
             lock.release(self.root)
 
     def record_failure(self, step_key: str) -> None:
@@ -162,6 +175,8 @@ def roll_back_failed_runs(context: dg.HookContext) -> None:
 
 
 def build_resources(data_root: Path | str) -> dict[str, object]:
-    """The resources of one data root: the root itself and the warehouse IO manager."""
+    """The resources of one data root: the root itself and the warehouse IO manager, which opens the
+    DuckDB file through dagster-duckdb's ``DuckDBResource``."""
     root = Path(data_root).resolve()
-    return {"data_root": DataRoot(path=str(root)), "io_manager": WarehouseIOManager(root=str(root))}
+    warehouse = DuckDBResource(database=str(root / WAREHOUSE_FILE))
+    return {"data_root": DataRoot(path=str(root)), "io_manager": WarehouseIOManager(root=str(root), warehouse=warehouse)}

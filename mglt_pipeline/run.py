@@ -24,8 +24,8 @@ EXIT_BUSY = 3
 
 
 def materialize_all(data_root: Path, instance=None):
-    """One in-process run of the trial job (every raw-source observation, asset and check) on
-    ``data_root``; the ``ExecuteInProcessResult``."""
+    """One in-process run of the trial job (every raw-source observation, asset and check but the API
+    pulls, which ``make pull`` runs) on ``data_root``; the ``ExecuteInProcessResult``."""
     import dagster as dg
 
     from mglt_pipeline.automation.jobs import TRIAL_JOB_NAME

@@ -7,6 +7,7 @@ import dagster as dg
 from mglt_pipeline.defs.analysis import ASSETS, CHECKS
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.resources import WAREHOUSE_FILE, build_resources
+from mglt_pipeline.validation.quarantine import quarantine_frame
 from mglt_pipeline_tests import analysis_frames as f
 
 DOSE = "2025-01-30"
@@ -15,7 +16,8 @@ NIGHTS = [d for d in range(-7, 22) if d not in (0, -3, -2, -1, 10)]  # no Day 0;
 
 def _upstream() -> dict[str, pd.DataFrame]:
     people = f.participants([("P1", DOSE, "completed"), ("P2", DOSE, "completed"), ("P3", None, "withdrawn")])
-    tables = {"participants": people, "randomization": f.randomization({"P1": "A", "P2": "B"})}
+    tables = {"participants": people, "randomization": f.randomization({"P1": "A", "P2": "B"}),
+              "randomization_quarantine": quarantine_frame([])}  # participant_flow counts its conflicts
     docs = [f.daily_documents(pid, [f.day(d) for d in NIGHTS], score) for pid, score in (("P1", 70.0), ("P2", 80.0))]
     for name in docs[0]:
         tables[name] = pd.concat([d[name] for d in docs], ignore_index=True)

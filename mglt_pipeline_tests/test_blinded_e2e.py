@@ -6,6 +6,7 @@ import csv
 import re
 
 import duckdb
+import pyreadstat
 import pytest
 
 from mglt_pipeline.registry import OUTCOMES
@@ -34,24 +35,31 @@ def blinded_then_unblinded(tmp_path_factory):
     assert materialize_all(root).success
     blinded = _effects(root)
     report_blinded = _report_text(root)
+    submission_blinded = _submission(root)
     with open(root / "raw" / "unblinding.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["arm_code", "arm"])
         writer.writerow([truth["active_arm_code"], "MgT"])
         writer.writerow([truth["placebo_arm_code"], "placebo"])
     assert materialize_all(root).success
-    return truth, blinded, report_blinded, _effects(root), _report_text(root)
+    return truth, blinded, report_blinded, _effects(root), _report_text(root), submission_blinded, _submission(root)
+
+
+def _submission(root):
+    """ADSL's planned treatments as the XPT file holds them, and define.xml's text."""
+    adsl, _ = pyreadstat.read_xport(str(root / "submission" / "adsl.xpt"))
+    return set(adsl["TRT01P"]), (root / "submission" / "define.xml").read_text()
 
 
 def test_blinded_run_names_no_treatment(blinded_then_unblinded):
-    _, (effects, arms), report, _, _ = blinded_then_unblinded
+    _, (effects, arms), report, _, _, _, _ = blinded_then_unblinded
     assert arms == {"A", "B"}
     assert effects["blinded"].all()
     assert "MgT" not in report and "placebo" not in report.lower().replace("placebo-controlled", "")
 
 
 def test_unblinding_relabels_and_orients_the_contrast(blinded_then_unblinded):
-    truth, (blinded, _), _, (unblinded, arms), report = blinded_then_unblinded
+    truth, (blinded, _), _, (unblinded, arms), report, _, _ = blinded_then_unblinded
     assert arms == {"MgT", "placebo"}
     assert not unblinded["blinded"].any()
     assert "MgT" in report
@@ -60,3 +68,11 @@ def test_unblinding_relabels_and_orients_the_contrast(blinded_then_unblinded):
     both = blinded.join(unblinded, lsuffix="_blinded").dropna(subset=["estimate", "estimate_blinded"])
     assert len(both) == len(OUTCOMES)  # every model converged in both runs
     assert (both["estimate"] - sign * both["estimate_blinded"]).abs().max() < 1e-9
+
+
+def test_blinded_submission_says_so_and_unblinding_names_the_treatments(blinded_then_unblinded):
+    *_, (treatments_blinded, define_blinded), (treatments, define) = blinded_then_unblinded
+    assert treatments_blinded <= {"A", "B", ""} and {"A", "B"} <= treatments_blinded
+    assert 'def:CommentOID="COM.BLINDED"' in define_blinded and "(blinded)" in define_blinded
+    assert "MgT" not in define_blinded
+    assert {"MgT", "placebo"} <= treatments and "COM.BLINDED" not in define

@@ -13,7 +13,7 @@ from statsmodels.stats.multitest import multipletests
 from mglt_pipeline.effects.effect_size import hedges_g
 from mglt_pipeline.effects.multiplicity import benjamini_hochberg, improved
 from mglt_pipeline.effects.primary import (
-    VISITS, ArmLabels, arm_labels, design_matrix, fit_primary, model_rows, t_estimate,
+    VISITS, ArmLabels, arm_labels, fit_primary, model_rows, sap_design, t_estimate,
 )
 from mglt_pipeline.effects.sensitivity import ancova_completers
 from mglt_pipeline.effects.simulate import simulate_analysis_dataset
@@ -85,8 +85,9 @@ def test_contrasts_means_and_df_match_lmertest_and_emmeans(name, table):
     ours = week_3[["mean_placebo", "mean_placebo_ci_low", "mean_placebo_ci_high",
                    "mean_active", "mean_active_ci_low", "mean_active_ci_high"]].to_numpy(float)
     assert_allclose(ours, means, rtol=1e-7)
-    fit = fit_primary(small_trial(table), UNBLINDED).fit
-    f_ours, ndf, ddf_ours = fit.wald_f(np.eye(7)[5:7])
+    model = fit_primary(small_trial(table), UNBLINDED)
+    assert model.design.term_columns("C(visit):arm") == [5, 6]
+    f_ours, ndf, ddf_ours = model.inference.wald_f(np.eye(7)[5:7])
     assert ndf == 2
     assert_allclose([f_ours, ddf_ours], [f, ddf], rtol=1e-6)
 
@@ -126,7 +127,7 @@ def test_without_satterthwaite_df_the_normal_approximation_is_named_as_the_repor
 def test_fit_equals_statsmodels_mixedlm_reml():
     rows = simulate_analysis_dataset(effect_by_visit=(0.5, 1.0, 2.0), seed=7)
     data = model_rows(rows, UNBLINDED)
-    X, y, groups = design_matrix(data, UNBLINDED), data["aval"].to_numpy(), data["participant_id"].to_numpy()
+    X, y, groups = sap_design(data, UNBLINDED).rows(data), data["aval"].to_numpy(), data["participant_id"].to_numpy()
     ours = fit_primary(rows, UNBLINDED).fit
     reference = sm.MixedLM(y, X, groups=groups).fit(reml=True, method="bfgs", gtol=1e-10)
     assert_allclose(ours.beta, reference.fe_params, rtol=1e-6)

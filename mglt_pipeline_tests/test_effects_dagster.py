@@ -81,13 +81,28 @@ def test_treatment_effects_is_the_sap_table(run):
     empty = row.loc[EMPTY_OUTCOME]
     assert not empty["converged"] and np.isnan(empty["estimate"]) and "no FAS rows" in empty["message"]
     assert row["converged"].sum() == len(OUTCOMES) - 1
+    # an unfitted model names no df method; the MMRM columns as SAP "The effects table" names them
+    assert empty["df_method"] is None and empty["mmrm_df_method"] is None and empty["mmrm_covariance"] == ""
+    assert np.isnan(empty["mmrm_estimate"]) and "MMRM not fitted" in empty["message"]
+    fitted = te.loc[te["converged"]]
+    assert (fitted["mmrm_covariance"] == "unstructured").all() and (fitted["mmrm_df_method"] == "kenward-roger").all()
+    assert ((fitted["mmrm_ci_low"] < fitted["mmrm_estimate"]) & (fitted["mmrm_estimate"] < fitted["mmrm_ci_high"])).all()
+    assert (fitted["mmrm_n_active"] == fitted["n_active"]).all() and (fitted["mmrm_se"] > 0).all()
+    assert row.loc["isi_total", "mmrm_estimate"] < 0 < row.loc["oura_sleep_score", "mmrm_estimate"]
+    assert row.loc["isi_total", "mmrm_p_value"] < 0.05
 
 
 def test_effect_metadata_carries_week_3_numbers_and_plot(run):
     _, result, tables = run
     metadata = _metadata(result, effect_asset_name("isi_total"))
     week_3 = tables[effect_asset_name("isi_total")].iloc[2]
-    assert metadata["week_3_estimate"].value == pytest.approx(week_3["estimate"])
+    te = tables[TREATMENT_EFFECTS].set_index("outcome")
+    # rounded to 4 significant digits (p to 3), the BH-adjusted p of the family and the better direction
+    assert metadata["week_3_estimate"].value == float(f"{week_3['estimate']:.4g}")
+    assert metadata["week_3_p_value"].value == float(f"{week_3['p_value']:.3g}")
+    assert metadata["week_3_p_adj"].value == float(f"{te.loc['isi_total', 'p_adj']:.3g}")
+    assert metadata["week_3_mmrm_estimate"].value == float(f"{week_3['mmrm_estimate']:.4g}")
+    assert metadata["better"].value == "lower" and metadata["mmrm_covariance"].value == "unstructured"
     assert metadata["n_active"].value == week_3["n_active"]
     assert metadata["converged"].value is True
     assert metadata["adjusted_means"].value.startswith("![ISI total](data:image/png;base64,")
@@ -107,7 +122,9 @@ def test_blinded_run_labels_arms_a_and_b(tmp_path):
     assert result.success
     table = result.asset_value(effect_asset_name("isi_total"))
     assert table["blinded"].all() and table["converged"].all()
-    assert _metadata(result, effect_asset_name("isi_total"))["blinded"].value is True
+    metadata = _metadata(result, effect_asset_name("isi_total"))
+    assert metadata["blinded"].value is True
+    assert metadata["week_3_p_adj"].value.startswith("in treatment_effects")  # its family was not all fitted
 
 
 def test_asset_graph():

@@ -80,7 +80,9 @@ def test_pipeline_reproduces_the_independent_derivation_on_the_handmade_trial(ha
 def test_pipeline_reproduces_the_independent_derivation_on_a_simulated_trial(tmp_path):
     from mglt_pipeline.simulate import simulate_trial
 
-    simulate_trial(tmp_path, participants=12, seed=7)
+    # Oura data in every way: API pulls, account exports, a Trends CSV, two API + Trends overlaps
+    truth = simulate_trial(tmp_path, participants=12, seed=7, oura_format="mixed")
+    assert truth["oura_records"]["participants_by_way"] == {"api": 9, "export": 2, "trends": 1, "api_and_trends": 2}
     _materialize(tmp_path)
     completed = _run_script(tmp_path)
     print(completed.stdout, completed.stderr)

@@ -17,6 +17,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from mglt_pipeline.analysis.adherence_summary import (  # noqa: E402
+    derive_adherence_summary, derive_outcome_missingness, derive_participant_adherence)
+from mglt_pipeline.analysis.study_days import derive_visit  # noqa: E402
+from mglt_pipeline.report.consort import consort_svg  # noqa: E402
 from mglt_pipeline.analysis.tables import (  # noqa: E402
     derive_adverse_events,
     derive_baseline_characteristics,
@@ -107,12 +111,21 @@ def effects_row(i: int, outcome, blinded: bool) -> dict:
            "p_value": p, "p_adj": p_adj, "hedges_g": 0.25, "hedges_g_ci_low": -0.2, "hedges_g_ci_high": 0.7,
            "interaction_p": 0.3, "improved": False, "converged": True, "message": "converged",
            "model": "lmm", "blinded": blinded, "ancova_estimate": 0.9, "ancova_se": 0.5, "ancova_p": 0.07,
-           "pp_estimate": 1.2, "pp_se": 0.45, "pp_p": 0.0005}
+           "pp_estimate": 1.2, "pp_se": 0.45, "pp_p": 0.0005, "pp_n_active": 33, "pp_n_placebo": 35,
+           "ancova_n_active": 36, "ancova_n_placebo": 37, "mmrm_estimate": 1.05, "mmrm_se": 0.42,
+           "mmrm_df": 74.1, "mmrm_df_method": "kenward-roger", "mmrm_ci_low": 0.21, "mmrm_ci_high": 1.89,
+           "mmrm_p_value": 0.0143, "mmrm_covariance": "unstructured", "mmrm_df_satterthwaite": 74.1,
+           "mmrm_n_active": 38, "mmrm_n_placebo": 39}
+    if outcome is NORMAL_DF:
+        row["mmrm_covariance"] = "compound_symmetry"
     if outcome is UNCONVERGED:
         row.update({name: NAN for name in ("estimate", "se", "df", "ci_low", "ci_high", "p_value", "p_adj",
                                            "hedges_g", "hedges_g_ci_low", "hedges_g_ci_high", "interaction_p",
                                            "ancova_estimate", "ancova_se", "ancova_p", "pp_estimate", "pp_se",
-                                           "pp_p")})
+                                           "pp_p", "mmrm_estimate", "mmrm_se", "mmrm_df", "mmrm_ci_low",
+                                           "mmrm_ci_high", "mmrm_p_value", "mmrm_df_satterthwaite")})
+        row.update({"mmrm_covariance": "", "mmrm_df_method": None, "mmrm_n_active": 0, "mmrm_n_placebo": 0,
+                    "pp_n_active": 0, "pp_n_placebo": 0, "ancova_n_active": 0, "ancova_n_placebo": 0})
         row.update({"n_active": 0, "n_placebo": 0, "converged": False, "message": UNCONVERGED_MESSAGE,
                     "df_method": None})
     return row
@@ -192,9 +205,16 @@ def report_inputs(blinded: bool, simulated: bool) -> ReportInputs:
         "source": ["redcap", "redcap", "redcap", "diary", "oura"],
         "file": ["raw/redcap/e1.csv", "raw/redcap/e1.csv", "raw/redcap/e1.csv", "raw/diary/d.csv",
                  "raw/oura/P01/sleep.json"],
-        "row": ["3", "3", "7", "12", None], "field": ["isi_1", "isi_2", "isi_1", "mood", None],
+        "row": ["3", "3", "7", "12", None], "line": ["4", "4", "8", "13", None],
+        "participant_id": ["P01", "P01", "P02", "P04", "P01"],
+        "key": ["baseline_arm_1", "baseline_arm_1", "day_7_arm_1", "2026-01-20", None],
+        "field": ["isi_1", "isi_2", "isi_1", "mood", None],
         "value": ["9", "7", "5", "11", None],
         "rule": ["isi items are integers 0..4"] * 3 + ["diary ratings are 0..10", "a page is valid JSON"]})
+    set_aside = pd.DataFrame({"source": ["redcap", "oura"], "file": ["raw/redcap/e1.csv", "raw/oura/P02/tag.json"],
+                              "row": ["9", None], "participant_id": ["P02", "P02"], "key": ["screening_arm_1", None],
+                              "reason": ["REDCap event not analysed", "Oura collection not analysed"]})
+    adherence, summary, missingness = adherence_tables(blinded)
     flow, baseline, adverse_events = trial_tables(participants, randomization, blinded)
     return ReportInputs(
         participants=participants, randomization=randomization,
@@ -205,7 +225,33 @@ def report_inputs(blinded: bool, simulated: bool) -> ReportInputs:
         forest_png=png, outcome_pngs={o.id: png for o in OUTCOMES},
         provenance=Provenance("0.1.0", None, "f" * 64, "run-123",
                               datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc), simulated),
+        set_aside=set_aside, adherence_summary=summary, outcome_missingness=missingness,
+        adherence_png=png, consort_svg=consort_svg(flow),
     )
+
+
+NIGHTS = [d for d in range(-7, 22) if d != 0]
+# Oura nights by hand: P01 (A) misses Days 2 and 3 (ring not worn), P02 (B) has naps only on Days
+# -5, 4, 9 and 18, P04 (B) a main sleep every night. Diary: P01 every study day, P02 none, P04 Days 1..21.
+MISSED = {"P01": {2: "not_worn", 3: "not_worn"}, "P02": {-5: "no_main_sleep", 4: "no_main_sleep",
+                                                         9: "no_main_sleep", 18: "no_main_sleep"}, "P04": {}}
+
+
+def adherence_tables(blinded: bool):
+    """``adherence`` (the night grid), ``adherence_summary`` and ``outcome_missingness`` of the hand trial."""
+    arms = {"P01": "A", "P02": "B", "P04": "B"} if blinded else {"P01": "placebo", "P02": "MgT", "P04": "MgT"}
+    nights = pd.DataFrame([{"participant_id": pid, "arm": arms[pid], "study_day": d, "night": pd.Timestamp("2026-01-01"),
+                            "visit": None, "visit_num": 0, "main_sleep": d not in MISSED[pid], "in_study": True,
+                            "reason": MISSED[pid].get(d)} for pid in MISSED for d in NIGHTS])
+    nights["visit"] = derive_visit(nights["study_day"])
+    diary_days = [("P01", d) for d in NIGHTS] + [("P04", d) for d in range(1, 22)]
+    diary = pd.DataFrame({"participant_id": [p for p, _ in diary_days], "study_day": [d for _, d in diary_days],
+                          "date": [pd.Timestamp("2026-01-10") + pd.Timedelta(days=d) for _, d in diary_days],
+                          "took_supplement": [None if d < 1 else "yes" for _, d in diary_days]})
+    per_participant = derive_participant_adherence(nights, diary)
+    rows = analysis_rows({"P01", "P02", "P04"}).assign(arm=lambda f: f["participant_id"].map(arms))
+    rows = rows.loc[rows["participant_id"].isin(arms)]
+    return nights, derive_adherence_summary(nights, diary, per_participant), derive_outcome_missingness(rows)
 
 
 @pytest.fixture(scope="module")
@@ -260,7 +306,7 @@ def test_visit_tables_show_adjusted_means_per_arm(blinded_html):
 def test_report_is_self_contained_with_embedded_figures(blinded_html):
     tables = TableCells()
     tables.feed(blinded_html)
-    assert len(tables.images) == 1 + len(OUTCOMES)
+    assert len(tables.images) == 2 + len(OUTCOMES)  # forest plot, adherence heat map, one per outcome
     assert all(src.startswith("data:image/png;base64,") for src in tables.images)
     assert report_problems(blinded_html, [o.id for o in OUTCOMES]) == []
     assert not re.search(r"(src|href)=\"https?://", blinded_html)

@@ -7,7 +7,7 @@ from mglt_pipeline.defs.report import trial_report, trial_report_complete
 from mglt_pipeline.paths import FOREST_PLOT_FILE, REPORT_FILE, adjusted_means_file
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.resources import DataRoot
-from mglt_pipeline_tests.test_report import report_inputs
+from mglt_pipeline_tests.test_report import adherence_tables, report_inputs
 
 
 def upstream_assets(blinded: bool) -> list[dg.AssetsDefinition]:
@@ -17,7 +17,9 @@ def upstream_assets(blinded: bool) -> list[dg.AssetsDefinition]:
               "participant_flow": inputs.participant_flow,
               "baseline_characteristics": inputs.baseline_characteristics,
               "adverse_events": inputs.adverse_events,
-              "quarantine": inputs.quarantine, "treatment_effects": inputs.treatment_effects}
+              "quarantine": inputs.quarantine, "treatment_effects": inputs.treatment_effects,
+              "set_aside": inputs.set_aside, "adherence_summary": inputs.adherence_summary,
+              "outcome_missingness": inputs.outcome_missingness, "adherence": adherence_tables(blinded)[0]}
     tables |= {f"effect_{o.id}": inputs.effect_tables[o.id] for o in OUTCOMES}
 
     def make(name, frame):

@@ -89,19 +89,23 @@ def test_unconverged_outcome_shows_no_estimate_and_its_message(page, cells):
     assert f"{UNCONVERGED.label} ({UNCONVERGED.id}): {UNCONVERGED_MESSAGE}" in html_lib.unescape(notes)
     section = page.split(f'id="outcome-{UNCONVERGED.id}"')[1].split('class="outcome"')[0]
     assert UNCONVERGED_MESSAGE in html_lib.unescape(section)
-    sensitivity = outcome_rows(page, "sensitivity-table", 7)[UNCONVERGED.id]
-    assert sensitivity[1:] == ["not converged", "n/a", "n/a", "n/a", "n/a", "n/a"]
+    sensitivity = outcome_rows(page, "sensitivity-table", 13)[UNCONVERGED.id]
+    assert sensitivity[1:] == ["0 / 0", "not converged", "n/a"] + ["0 / 0", "n/a", "n/a"] * 3
 
 
-def test_sensitivity_table_sets_primary_pp_and_ancova_side_by_side(page, cells):
+def test_sensitivity_table_sets_primary_mmrm_pp_and_ancova_side_by_side_with_n_per_arm(page, cells):
     header = cells["sensitivity-table"][:2]
-    assert header[0][1:] == ["Primary (FAS)", "Per-protocol", "ANCOVA, completers"]
-    assert header[1] == ["Estimate (SE)", "p"] * 3
-    rows = outcome_rows(page, "sensitivity-table", 7)
+    assert header[0][1:] == ["Primary (FAS)", "MMRM (FAS)", "Per-protocol", "ANCOVA, completers"]
+    assert header[1] == ["n", "Estimate (SE)", "p"] * 4
+    rows = outcome_rows(page, "sensitivity-table", 13)
     assert set(rows) == {o.id for o in OUTCOMES}
-    # Pattern 0 (estimate 1.126, SE 0.4, p 0.0004); PP 1.2 (0.45), p 0.0005; ANCOVA 0.9 (0.5), p 0.07.
+    # Pattern 0 (estimate 1.126, SE 0.4, p 0.0004, n 38/39); MMRM 1.05 (0.42), p 0.0143, n 38/39;
+    # PP 1.2 (0.45), p 0.0005, n 33/35; ANCOVA 0.9 (0.5), p 0.07, n 36/37 (test_report.effects_row).
     first = OUTCOMES[0]
-    assert rows[first.id][1:] == ["1.13 (0.40)", "<0.001", "1.20 (0.45)", "<0.001", "0.90 (0.50)", "0.070"]
+    assert rows[first.id][1:] == ["38 / 39", "1.13 (0.40)", "<0.001", "38 / 39", "1.05 (0.42)", "0.014",
+                                  "33 / 35", "1.20 (0.45)", "<0.001", "36 / 37", "0.90 (0.50)", "0.070"]
+    notes = visible_text(page.split('id="sensitivity"')[1].split("</section>")[0])
+    assert f"{NORMAL_DF.label}: compound symmetry" in " ".join(notes.split())
 
 
 def test_forest_plot_caption_names_what_it_plots(page):

@@ -6,8 +6,6 @@ the real IO manager on a temporary data root, with the rollback hook the definit
 """
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import dagster as dg
 import duckdb
@@ -17,7 +15,7 @@ import pytest
 from mglt_pipeline.resources import WAREHOUSE_FILE, build_resources, roll_back_failed_runs
 from mglt_pipeline.run import step_failures
 from mglt_pipeline.validation.quarantine import SET_ASIDE_COLUMNS
-from mglt_pipeline.warehouse import lock, store
+from mglt_pipeline.warehouse import store
 from mglt_pipeline.warehouse.tables import RUNS_TABLE, TABLES_TABLE
 
 FLOW_N = {"value": 1}
@@ -107,7 +105,7 @@ def test_report_files_are_published_with_the_commit_and_dropped_with_a_rollback(
     FLOW_N["value"] = 2
     assert not dg.materialize(hooked(flow, with_file), resources=build_resources(tmp_path), raise_on_error=False).success
     assert (reports / "figures" / "stand_in.png").read_bytes() == b"published"
-    assert list((reports / store.STAGING).iterdir()) == []
+    assert list((tmp_path / store.STAGING).iterdir()) == []
 
 
 def test_a_column_the_contract_lacks_fails_the_step_naming_table_and_column(tmp_path):
@@ -127,31 +125,13 @@ def test_a_committed_run_killed_before_publishing_is_finished_by_the_next(tmp_pa
     connection = duckdb.connect(str(tmp_path / WAREHOUSE_FILE))
     for statement in store.BOOKKEEPING_SQL:
         connection.execute(statement)
-    connection.execute(f"insert into {RUNS_TABLE} values ('committed', now(), 'x', 'trial_report.html')")
+    connection.execute(f"insert into {RUNS_TABLE} values ('committed', now(), 'x', 'reports/trial_report.html')")
     connection.close()
     for run_id in ("committed", "never_committed"):
-        (store.staging_dir(reports, run_id)).mkdir(parents=True)
-        (store.staging_dir(reports, run_id) / "trial_report.html").write_text(run_id)
-    run = store.WarehouseRun(tmp_path / WAREHOUSE_FILE, reports, "next")
-    assert run.recovered == {"committed": ["trial_report.html"]}
+        (store.staging_dir(tmp_path, run_id) / "reports").mkdir(parents=True)
+        (store.staging_dir(tmp_path, run_id) / "reports" / "trial_report.html").write_text(run_id)
+    run = store.WarehouseRun(tmp_path / WAREHOUSE_FILE, tmp_path, "next")
+    assert run.recovered == {"committed": ["reports/trial_report.html"]}
     assert run.finish(commit=True) == "run next wrote nothing"
     assert (reports / "trial_report.html").read_text() == "committed"
-    assert not (reports / store.STAGING / "never_committed").exists()
-
-
-def test_a_second_process_is_told_in_one_line_which_run_holds_the_data_root(tmp_path):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from mglt_pipeline.warehouse import lock; "
-                               f"lock.acquire({str(tmp_path)!r}, 'run-1'); print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(lock.DataRootBusy) as busy:
-            lock.acquire(tmp_path, wait_seconds=0.6)
-        message = str(busy.value)
-        assert "\n" not in message and "run run-1" in message and f"pid {holder.pid}" in message
-    finally:
-        holder.kill()
-        holder.wait()
-    lock.acquire(tmp_path)  # the kernel released the killed holder's lock
-    lock.release(tmp_path)
+    assert not (tmp_path / store.STAGING / "never_committed").exists()

@@ -27,9 +27,11 @@ def test_schedule_runs_daily_at_two_in_its_time_zone(monkeypatch):
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
 
 
-def test_schedule_and_sensor_launch_the_whole_graph_in_one_process():
+def test_schedule_and_sensor_launch_the_whole_graph_but_the_api_pulls_in_one_process():
     schedule = automation.SCHEDULES[0]
     assert schedule.job_name == TRIAL_JOB.name
+    assert TRIAL_JOB.selection == ((dg.AssetSelection.all() - dg.AssetSelection.groups("pull"))
+                                   | dg.AssetSelection.all().upstream_source_assets())
     assert TRIAL_JOB.executor_def is dg.in_process_executor
     assert automation.raw_data_sensor.job_name == TRIAL_JOB.name
     assert automation.raw_data_sensor.minimum_interval_seconds == 30

@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 from mglt_pipeline.sources.files import UnreadableFile, read_csv_text, source_files
-from mglt_pipeline.sources.oura import DOCUMENT_KINDS, add_utc_times, collection_records, records_frame
+from mglt_pipeline.sources.oura import add_utc_times
+from mglt_pipeline.sources.oura_collections import BY_NAME
+from mglt_pipeline.sources.oura_records import CollectionRows, api_records, load_json
 from mglt_pipeline.sources.redcap import export_to_items
 from mglt_pipeline.sources.trial_files import arm_names
 from mglt_pipeline_tests.ingest_fixtures import write
@@ -21,10 +23,10 @@ def test_source_files_ignores_files_being_written_and_sorts_by_name(tmp_path):
 def test_csv_with_bom_and_crlf_keeps_cells_as_text(tmp_path):
     path = write(tmp_path / "x.csv", "\ufeffid,code,score\r\n007,A,\r\n008,B,3.50\r\n")
     frame = read_csv_text(path).frame
-    assert list(frame.columns) == ["id", "code", "score", "_row"]
+    assert list(frame.columns) == ["id", "code", "score", "_row", "_line"]
     assert frame["id"].tolist() == ["007", "008"]
     assert frame["score"].isna().tolist() == [True, False] and frame.loc[1, "score"] == "3.50"
-    assert frame["_row"].tolist() == ["1", "2"]
+    assert frame["_row"].tolist() == ["1", "2"] and frame["_line"].tolist() == ["2", "3"]
 
 
 def test_csv_that_is_not_utf8_is_unreadable(tmp_path):
@@ -35,24 +37,26 @@ def test_csv_that_is_not_utf8_is_unreadable(tmp_path):
 
 
 def test_collection_records_requires_a_data_list(tmp_path):
-    assert collection_records(write(tmp_path / "ok.json", '{"data": [{"id": "a"}], "next_token": null}')) == [{"id": "a"}]
+    ok = load_json(write(tmp_path / "ok.json", '{"data": [{"id": "a"}], "next_token": null}'))
+    assert api_records(ok) == ([{"id": "a"}], None)
     with pytest.raises(ValueError):
-        collection_records(write(tmp_path / "bad.json", '{"records": []}'))
+        api_records(load_json(write(tmp_path / "bad.json", '{"records": []}')))
     with pytest.raises(ValueError):
-        collection_records(write(tmp_path / "cut.json", '{"data": ['))
+        load_json(write(tmp_path / "cut.json", '{"data": ['))
 
 
 def test_records_frame_flattens_contributors_and_reads_255_as_no_data():
-    daily_sleep = next(k for k in DOCUMENT_KINDS if k.table == "oura_daily_sleep")
     records = [{"id": "a", "day": "2025-01-01", "score": 70, "contributors": {"deep_sleep": 80}, "extra": 1},
                {"id": "b", "day": "2025-01-02", "score": None, "contributors": None}]
-    frame = records_frame(daily_sleep, records, ["P1"], ["raw/oura/P1/daily_sleep.json"], [2])
+    rows = CollectionRows(BY_NAME["daily_sleep"])
+    rows.add_json(records, "P1", "raw/oura/P1/daily_sleep.json", "api", 0)
+    frame = rows.frame()
     assert frame["contributors_deep_sleep"].tolist()[0] == 80 and pd.isna(frame["contributors_deep_sleep"][1])
     assert "extra" not in frame and frame["participant_id"].tolist() == ["P1", "P1"]
     assert frame["_row"].tolist() == ["a", "b"]
-    sleep = next(k for k in DOCUMENT_KINDS if k.table == "oura_sleep_periods")
-    periods = records_frame(sleep, [{"id": "s", "lowest_heart_rate": 255}, {"id": "t", "lowest_heart_rate": 48}],
-                            ["P1"], ["f"], [2])
+    sleep = CollectionRows(BY_NAME["sleep"])
+    sleep.add_json([{"id": "s", "lowest_heart_rate": 255}, {"id": "t", "lowest_heart_rate": 48}], "P1", "f", "api", 0)
+    periods = sleep.frame()
     assert pd.isna(periods["lowest_heart_rate"][0]) and periods["lowest_heart_rate"][1] == 48
 
 

@@ -49,12 +49,18 @@ def test_redcap_item_out_of_range_non_numeric_unknown_event_and_participant(tmp_
     assert entry(result, row="2") == [{"source": "redcap", "file": file, "row": "2", "field": "isi_3",
                                        "value": "5", "rule": "isi_3 must be an integer from 0 to 4"}]
     assert entry(result, row="3")[0]["field"] == "isi_2" and entry(result, row="3")[0]["value"] == "x"
-    assert entry(result, row="4")[0]["field"] == "redcap_event_name"
+    # day_99_arm_1 is another event of the project: set aside and counted, not quarantined.
+    assert entry(result, row="4") == []
+    assert result.set_aside_entries[["row", "participant_id", "key"]].values.tolist() == [["4", "P001", "day_99_arm_1"]]
     assert entry(result, row="5")[0]["rule"] == "record_id must be a participant listed in participants.csv"
     assert entry(result, row="6")[0]["value"] == "2.5"
-    assert (result.rows_read, result.rows_clean, result.rows_quarantined) == (6, 1, 5)
-    assert len(result.clean) == 91
-    assert set(result.clean["participant_id"]) == {"P001"}
+    # A bad item rejects that item only (DATA_CONTRACT.md, "What bad input gets"): rows 2, 3 and 6
+    # stay with the item missing; the unknown participant rejects its row.
+    assert (result.rows_read, result.rows_clean, result.rows_quarantined, result.rows_set_aside) == (6, 4, 1, 1)
+    assert len(result.clean) == 4 * 91
+    assert set(result.clean["participant_id"]) == {"P001", "P002", "P003"}
+    items = result.clean.set_index(["participant_id", "event", "instrument", "item"])["value"]
+    assert pd.isna(items[("P002", "baseline_arm_1", "isi", 3)]) and items[("P002", "baseline_arm_1", "isi", 4)] == 1
     assert list(result.quarantine.columns) == list(QUARANTINE_COLUMNS)
 
 
@@ -76,7 +82,9 @@ def test_impossible_date_and_missing_required_column(tmp_path):
     assert entry(result, row="3")[0]["rule"] == "energy must be empty or a number from 0 to 10"
     whole_file = entry(result, file="raw/diary/b.csv")
     assert {e["field"] for e in whole_file} >= {"date", "mood"} and all(pd.isna(e["row"]) for e in whole_file)
-    assert (result.rows_read, result.rows_clean, result.rows_quarantined) == (3, 1, 2)
+    # energy 11 rejects that cell only (the row stays), and b.csv, rejected whole, counts its row
+    # as read and quarantined (DATA_CONTRACT.md, "What bad input gets").
+    assert (result.rows_read, result.rows_clean, result.rows_quarantined) == (4, 2, 2)
 
 
 def test_a_line_with_more_cells_than_the_header_is_quarantined_alone(tmp_path):
@@ -90,7 +98,8 @@ def test_a_line_with_more_cells_than_the_header_is_quarantined_alone(tmp_path):
         "source": "diary", "file": "raw/diary/a.csv", "row": "2", "field": None, "value": None,
         "rule": "the line has 11 cells where the header has 10, so its cells cannot be matched to columns"}]
     assert dict(zip(result.clean["participant_id"], result.clean["energy"])) == {"P001": 5.0, "P002": 6.0}
-    assert (result.rows_read, result.rows_clean, result.rows_quarantined, result.rows_superseded) == (3, 2, 1, 0)
+    # b.csv, rejected whole, counts its row as read and quarantined (DATA_CONTRACT.md).
+    assert (result.rows_read, result.rows_clean, result.rows_quarantined, result.rows_superseded) == (4, 2, 2, 0)
     unreadable = entry(result, file="raw/diary/b.csv")  # a quote never closed: the file cannot be split
     assert len(unreadable) == 1 and pd.isna(unreadable[0]["row"])
 
@@ -104,7 +113,7 @@ def test_raw_folder_linked_from_another_disk(tmp_path):
     (root / "raw").symlink_to(elsewhere, target_is_directory=True)
     diary = read_diary(root / "raw", root, KNOWN)
     assert diary.files == ["raw/diary/a.csv"] and diary.clean["source_file"].tolist() == ["raw/diary/a.csv"]
-    readiness = read_oura(root / "raw", root, KNOWN)["oura_daily_readiness"]
+    readiness = read_oura(root / "raw", root, KNOWN).tables["oura_daily_readiness"]
     assert readiness.clean["source_file"].tolist() == ["raw/oura/P001/daily_readiness.json"]
 
 
@@ -139,13 +148,26 @@ def test_files_being_written_are_ignored(tmp_path):
 def test_later_file_supersedes_and_quarantined_rows_never_do(tmp_path):
     write(tmp_path / "raw/diary/2025-01-01.csv", csv_text(DIARY_HEADER, [
         "P001,2025-01-01,5,5,5,5,5,5,yes,", "P002,2025-01-01,5,5,5,5,5,5,yes,"]))
+    # P002's later line has 11 cells: rejected whole, so it cannot supersede the earlier good row.
     write(tmp_path / "raw/diary/2025-01-02.csv", csv_text(DIARY_HEADER, [
-        "P001,2025-01-01,7,5,5,5,5,5,yes,", "P002,2025-01-01,99,5,5,5,5,5,yes,"]))
+        "P001,2025-01-01,7,5,5,5,5,5,yes,", "P002,2025-01-01,99,5,5,5,5,5,yes,,"]))
     result = read_diary(tmp_path / "raw", tmp_path, KNOWN)
     energy = dict(zip(result.clean["participant_id"], result.clean["energy"]))
     assert energy == {"P001": 7.0, "P002": 5.0}
     assert (result.rows_read, result.rows_clean, result.rows_quarantined, result.rows_superseded) == (4, 2, 1, 1)
     assert_counts_add_up(result)
+
+
+def test_a_later_row_with_a_bad_cell_supersedes_and_that_cell_is_missing(tmp_path):
+    # The later export is the current statement: its unreadable energy is missing, never filled in
+    # from the earlier export; the rest of its row is used.
+    write(tmp_path / "raw/diary/export_2.csv", csv_text(DIARY_HEADER, ["P002,2025-01-01,5,5,5,5,5,5,yes,"]))
+    write(tmp_path / "raw/diary/export_10.csv", csv_text(DIARY_HEADER, ["P002,2025-01-01,99,6,5,5,5,5,yes,"]))
+    result = read_diary(tmp_path / "raw", tmp_path, KNOWN)
+    assert pd.isna(result.clean["energy"][0]) and result.clean["productivity"][0] == 6.0
+    assert entry(result) == [{"source": "diary", "file": "raw/diary/export_10.csv", "row": "1", "field": "energy",
+                              "value": "99", "rule": "energy must be empty or a number from 0 to 10"}]
+    assert (result.rows_read, result.rows_clean, result.rows_quarantined, result.rows_superseded) == (2, 1, 0, 1)
 
 
 def test_supersede_keeps_last_copy():
@@ -173,9 +195,11 @@ def test_oura_unparseable_file_bad_records_and_null_values(tmp_path):
     write(folder / "daily_sleep.json", '{"data": [{"id": ')
     write(folder / "daily_readiness.json", collection([daily_record("r1", "2025-01-02", 0, {"sleep_balance": 70})]))
     write(tmp_path / "raw/oura/P777/daily_activity.json", collection([daily_record("a1", "2025-01-02", 50, {})]))
-    result = read_oura(tmp_path / "raw", tmp_path, KNOWN)
+    result = read_oura(tmp_path / "raw", tmp_path, KNOWN).tables
     periods = result["oura_sleep_periods"]
-    assert periods.clean["id"].tolist() == ["ok"] and pd.isna(periods.clean["lowest_heart_rate"][0])
+    # A heart rate of 240 rejects that cell, not the period (the smallest unit, DATA_CONTRACT.md).
+    assert periods.clean["id"].tolist() == ["ok", "hr"] and pd.isna(periods.clean["lowest_heart_rate"][0])
+    assert pd.isna(periods.clean["average_heart_rate"][1]) and periods.clean["average_hrv"][1] == 41
     fields = {e["row"]: (e["field"], e["rule"]) for e in periods.quarantine.to_dict("records")}
     assert fields["hr"] == ("average_heart_rate", "average_heart_rate must be empty or a heart rate from 25 to 220 bpm")
     assert fields["ty"][0] == "type" and fields["dy"][0] == "day"
@@ -194,7 +218,7 @@ def test_oura_pages_over_files_supersede_by_id(tmp_path):
                                              sleep_record("b", "2025-01-03", "2025-01-03T07:00:00+01:00")]))
     write(folder / "sleep_2.json", json.dumps({"data": [sleep_record("b", "2025-01-03", "2025-01-03T07:00:00+01:00",
                                                                      latency=900)]}))
-    periods = read_oura(tmp_path / "raw", tmp_path, KNOWN)["oura_sleep_periods"]
+    periods = read_oura(tmp_path / "raw", tmp_path, KNOWN).tables["oura_sleep_periods"]
     assert (periods.rows_read, periods.rows_clean, periods.rows_superseded) == (3, 2, 1)
     assert periods.clean.set_index("id").loc["b", "latency"] == 900
 
@@ -224,3 +248,26 @@ def test_oura_day_rule():
                                                   pd.Timestamp("2025-01-02")]
     assert oura_rules.day_rule_mismatches(_periods()).empty
     assert len(oura_rules.day_rule_mismatches(_periods(day=pd.Timestamp("2025-01-01")))) == 1
+
+
+def test_batches_change_nothing(tmp_path, monkeypatch):
+    """A file read in batches of two rows gives what it gives in one: a conflict across batches, a
+    bad line and a bad cell in a later batch, and a file unreadable after its first batch rejected
+    whole (nothing of it kept)."""
+    rows = ["P001,2025-01-08,5,5,5,5,5,5,yes,", "P001,2025-01-09,6,5,5,5,5,5,yes,", "P002,2025-01-09,4,5,5,5,5,5,no,",
+            "P001,2025-01-08,7,5,5,5,5,5,yes,", "P002,2025-01-10,12,5,5,5,5,5,no,", "P003,2025-01-05,5,5"]
+    write(tmp_path / "raw/diary/a.csv", csv_text(DIARY_HEADER, rows))
+    good = [f"P003,2025-01-0{6 + i},5,5,5,5,5,5,yes,{'long text ' * 300}" for i in range(3)]  # > 8 KB first
+    (tmp_path / "raw/diary/b.csv").write_bytes((csv_text(DIARY_HEADER, good)
+                                                + "P003,2025-01-08,5,5,5,5,5,5,yes,caf\xe9\n").encode("latin-1"))
+    whole = read_diary(tmp_path / "raw", tmp_path, KNOWN)
+    monkeypatch.setattr("mglt_pipeline.sources.files.BATCH_CELLS", 20)
+    batched = read_diary(tmp_path / "raw", tmp_path, KNOWN)
+    pd.testing.assert_frame_equal(whole.clean, batched.clean)
+    pd.testing.assert_frame_equal(whole.quarantine, batched.quarantine)
+    # a.csv: rows 1 and 4 conflict, row 6 is short, row 5's energy 12 is rejected (the row stays):
+    # 3 clean, 3 quarantined; b.csv is rejected whole: 4 read and quarantined.
+    assert (batched.rows_read, batched.rows_clean, batched.rows_quarantined) == (6 + 4, 3, 3 + 4)
+    assert set(batched.quarantine["row"].dropna()) == {"1", "4", "5", "6"}
+    unreadable = entry(batched, file="raw/diary/b.csv")
+    assert len(unreadable) == 1 and "UTF-8" in unreadable[0]["rule"]

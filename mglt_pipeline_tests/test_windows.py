@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from mglt_pipeline.analysis.diary import derive_diary_daily
-from mglt_pipeline.analysis.nightly import derive_oura_nightly, oura_field, select_main_sleep
+from mglt_pipeline.analysis.nightly import derive_oura_nightly, select_main_sleep
 from mglt_pipeline.analysis.study_days import add_study_day_and_visit
 from mglt_pipeline.analysis.windows import derive_outcome_windows, window_means
 from mglt_pipeline.registry import OUTCOMES, outcome, outcomes_from
@@ -35,12 +35,13 @@ def test_main_sleep_is_the_longest_long_sleep():
     assert math.isnan(main["lowest_heart_rate"].iloc[1])
 
 
-def test_registry_derivations_name_oura_fields():
-    assert oura_field(outcome("oura_deep_sleep_score")).column == "contributors_deep_sleep"
-    field = oura_field(outcome("oura_light_sleep_min"))
-    assert (field.document, field.column, field.divisor) == ("main_sleep", "light_sleep_duration", 60.0)
-    assert oura_field(outcome("oura_daily_movement_m")).column == "equivalent_walking_distance"
-    assert oura_field(outcome("oura_lowest_hr")).column == "lowest_heart_rate"
+def test_registry_names_oura_fields_as_data():
+    assert outcome("oura_deep_sleep_score").raw.column == "contributors_deep_sleep"
+    field = outcome("oura_light_sleep_min").raw
+    assert (field.collection, field.column, field.divide_by) == ("sleep", "light_sleep_duration", 60.0)
+    assert outcome("oura_daily_movement_m").raw.column == "equivalent_walking_distance"
+    assert outcome("oura_lowest_hr").raw.column == "lowest_heart_rate"
+    assert outcome("diary_mental_alertness").raw.field == "mental_alertness"
 
 
 def test_nightly_table_one_row_per_day_with_minutes():

@@ -1,4 +1,5 @@
-"""Fit every outcome with our REML/Satterthwaite code and with R (lme4 + lmerTest + emmeans); compare.
+"""Fit every outcome with our code and with R; compare. Primary model: lme4 + lmerTest + emmeans;
+MMRM: nlme::gls (corSymm + varIdent by visit, REML: the unstructured covariance).
 
     python scripts/compare_with_r.py DATA_ROOT [--lme4-defaults]
     python scripts/compare_with_r.py --simulate SEED
@@ -22,7 +23,17 @@ outcome that R fits and we call unfittable is named as such (reported, not count
 rules for "not fittable" are stricter than lme4's, e.g. at least 2 participants per arm).
 By default R's optimizer runs with tight tolerances (see scripts/lmer_reference.R) so that the
 comparison tests the mathematics; ``--lme4-defaults`` shows the agreement with lme4's default
-stopping rule. Not part of CI (needs Rscript).
+stopping rule.
+
+MMRM (SAP "Checks on the statistics themselves"): the contrast active minus placebo at every visit
+from our unstructured MMRM against ``nlme::gls`` on the same rows (scripts/gls_reference.R):
+estimate |ours - R| / max(|R|, SE_R) <= 1e-6 and model-based SE (before the Kenward-Roger
+adjustment; gls has none) relative <= 1e-5. An outcome whose MMRM fell back to another structure is
+listed, not compared. When R's ``mmrm`` package loads (it is not on Debian's or this machine's
+package lists: build it from its repository), the Kenward-Roger SE and df are compared with its
+``Kenward-Roger-Linear`` (SAS's KR for TYPE=UN) and printed, for information: mmrm's default optimizer
+stops short of the REML optimum by a few 1e-6 in the deviance, which bounds the agreement.
+Not part of CI (needs Rscript).
 """
 from __future__ import annotations
 
@@ -37,14 +48,20 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from mglt_pipeline.effects.primary import ArmLabels, arm_labels
-from mglt_pipeline.visits import FINAL_VISIT
+from mglt_pipeline.arms import ArmLabels, arm_labels
+from mglt_pipeline.effects.covariance import UNSTRUCTURED
+from mglt_pipeline.effects.primary import contrast_weights, sap_design
+from mglt_pipeline.effects.sensitivity import fit_sap_mmrm
 from mglt_pipeline.effects.simulate import simulate_trial
 from mglt_pipeline.effects.tables import effect_table
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.resources import WAREHOUSE_FILE
+from mglt_pipeline.visits import FINAL_VISIT, POST_BASELINE_VISITS
 
 R_SCRIPT = Path(__file__).resolve().parent / "lmer_reference.R"
+GLS_SCRIPT = Path(__file__).resolve().parent / "gls_reference.R"
+MMRM_SCRIPT = Path(__file__).resolve().parent / "mmrm_kr_reference.R"
+MMRM_TOLERANCES = {"estimate": 1e-6, "se": 1e-5}
 # quantity -> how its difference is scaled: ("se", R's SE column after the merge), ("sigma", None)
 # or ("relative", None)
 COMPARED = {
@@ -77,21 +94,94 @@ def analysis_dataset_from_args(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def r_input(analysis_dataset: pd.DataFrame, labels: ArmLabels) -> pd.DataFrame:
-    """The columns lmer_reference.R reads (fas as 0/1, the arm labels spelled out)."""
+    """The columns the R reference scripts read (fas as 0/1, the arm labels and the visits spelled out)."""
     frame = analysis_dataset[["outcome", "participant_id", "arm", "visit", "aval", "base"]].copy()
-    return frame.assign(fas=analysis_dataset["fas"].astype(int), control=labels.control, active=labels.active)
+    return frame.assign(fas=analysis_dataset["fas"].astype(int), control=labels.control, active=labels.active,
+                        visits="|".join(POST_BASELINE_VISITS))
 
 
-def run_r(mode: str, frame: pd.DataFrame, extra: list[str]) -> pd.DataFrame:
-    """Run lmer_reference.R in ``mode`` on ``frame``; its CSV output as a DataFrame."""
+def run_r(mode: str, frame: pd.DataFrame, extra: list[str], script: Path = R_SCRIPT) -> pd.DataFrame:
+    """Run an R reference script (lmer_reference.R by default) in ``mode`` on ``frame``; its CSV output."""
     if shutil.which("Rscript") is None:
-        raise SystemExit("Rscript not found: R with lme4, lmerTest and emmeans is needed")
+        raise SystemExit("Rscript not found: R with lme4, lmerTest, emmeans and nlme is needed")
     with tempfile.TemporaryDirectory() as tmp:
         source, result = Path(tmp) / "analysis.csv", Path(tmp) / "result.csv"
         frame.to_csv(source, index=False)
-        subprocess.run(["Rscript", str(R_SCRIPT), mode, str(source), str(result), *extra], check=True,
+        subprocess.run(["Rscript", str(script), mode, str(source), str(result), *extra], check=True,
                        stderr=subprocess.DEVNULL)
         return pd.read_csv(result)
+
+
+def gls_input(analysis_dataset: pd.DataFrame, labels: ArmLabels) -> pd.DataFrame:
+    """The input of gls_reference.R and mmrm_kr_reference.R: the same as lmer_reference.R's."""
+    return r_input(analysis_dataset, labels)
+
+
+def ours_mmrm(analysis_dataset: pd.DataFrame, labels: ArmLabels) -> pd.DataFrame:
+    """Our MMRM's contrast at every visit of every outcome: estimate, model-based SE, structure."""
+    data = analysis_dataset.reset_index(drop=True)
+    design = sap_design(data, labels)
+    records = []
+    for outcome_id, rows in data.groupby("outcome", sort=False):
+        mmrm = fit_sap_mmrm(rows, labels, design)
+        for visit in design.levels["visit"]:
+            record = {"outcome": outcome_id, "visit": visit, "covariance": mmrm.covariance}
+            if mmrm.fit is not None:
+                c = mmrm.inference.contrast(contrast_weights(design, labels, visit))
+                record.update(estimate=c.estimate, se=c.se_model, se_kr=c.se, df_kr=c.df)
+            records.append(record)
+    return pd.DataFrame(records)
+
+
+def mmrm_differences(our: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome, the largest difference over the visits: estimate |ours - R| / max(|R|, SE_R),
+    SE relative; unstructured fits only."""
+    both = our.loc[our["covariance"] == UNSTRUCTURED].merge(reference, on=["outcome", "visit"],
+                                                            suffixes=("", "_r"))
+    scale = np.maximum(np.abs(both["estimate_r"]), both["se_r"])
+    diffs = pd.DataFrame({"outcome": both["outcome"],
+                          "estimate": np.abs(both["estimate"] - both["estimate_r"]) / scale,
+                          "se": np.abs(both["se"] - both["se_r"]) / both["se_r"]})
+    return diffs.groupby("outcome", sort=False).max()
+
+
+def compare_mmrm(data: pd.DataFrame, labels: ArmLabels) -> list[str]:
+    """Print the MMRM-versus-gls comparison; the breaches of ``MMRM_TOLERANCES``."""
+    our = ours_mmrm(data, labels)
+    reference = run_r("fit", gls_input(data, labels), [], GLS_SCRIPT)
+    diffs = mmrm_differences(our, reference)
+    structures = our.drop_duplicates("outcome").set_index("outcome")["covariance"]
+    other = structures.loc[structures != UNSTRUCTURED]
+    print(f"\nMMRM: {len(diffs)} outcomes with an unstructured fit compared with nlme::gls "
+          "(corSymm + varIdent, REML); estimate |ours - R| / max(|R|, SE_R), model-based SE relative")
+    for outcome_id, structure in other.items():
+        print(f"  {outcome_id}: ours {structure or 'not fitted'}; not compared")
+    print(diffs.map(lambda v: f"{v:.1e}").to_string())
+    print("max:", "  ".join(f"{k}={v:.1e}" for k, v in diffs.max().items()))
+    failed = [f"{o}: MMRM {name} differs by {row[name]:.1e} > {tol:g}"
+              for o, row in diffs.iterrows() for name, tol in MMRM_TOLERANCES.items()
+              if not row[name] <= tol]
+    failed += [f"{o}: gls gives no estimate" for o in structures.index
+               if structures[o] == UNSTRUCTURED and o not in diffs.index]
+    compare_kenward_roger(our, data, labels)
+    return failed
+
+
+def compare_kenward_roger(our: pd.DataFrame, data: pd.DataFrame, labels: ArmLabels) -> None:
+    """Print how our Kenward-Roger SE and df differ from R mmrm's, when the package is installed."""
+    has_mmrm = subprocess.run(["Rscript", "-e", "quit(status = !requireNamespace('mmrm', quietly = TRUE))"],
+                              capture_output=True).returncode == 0
+    if not has_mmrm:
+        print("R package mmrm not installed: Kenward-Roger not compared with R")
+        return
+    reference = run_r("fit", gls_input(data, labels), [], MMRM_SCRIPT).rename(
+        columns={"estimate": "estimate_r", "se": "se_r", "df": "df_r"})
+    both = our.loc[our["covariance"] == UNSTRUCTURED].merge(reference, on=["outcome", "visit"])
+    estimate = (np.abs(both["estimate"] - both["estimate_r"])
+                / np.maximum(np.abs(both["estimate_r"]), both["se_r"]))
+    se, df = (np.abs(both[a] - both[b]) / both[b] for a, b in (("se_kr", "se_r"), ("df_kr", "df_r")))
+    print(f"Kenward-Roger against R mmrm ({len(both)} contrasts, for information): estimate max {estimate.max():.1e}, "
+          f"KR SE max {se.max():.1e} (median {se.median():.1e}), KR df max {df.max():.1e} (median {df.median():.1e})")
 
 
 def ours(analysis_dataset: pd.DataFrame, labels: ArmLabels) -> pd.DataFrame:
@@ -173,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     print("max:", "  ".join(f"{k}={v:.1e}" for k, v in diffs.max().items()))
     fitted = dict.fromkeys(our.loc[our["converged"], "outcome"])
     failed = breaches(diffs) + [f"{o}: {r_final_result(reference, o)}" for o in fitted if o not in diffs.index]
+    mmrm_failed = compare_mmrm(data, labels)
+    if mmrm_failed:
+        print(f"FAIL: {len(mmrm_failed)} MMRM breach(es) (estimate 1e-6 of max(|R|, SE_R), SE 1e-5 relative):")
+        print("\n".join(f"  {line}" for line in mmrm_failed))
+    else:
+        print("OK: every unstructured MMRM equals nlme::gls within estimate 1e-6 and SE 1e-5 at every visit")
     if failed:
         print(f"FAIL: {len(failed)} breach(es) of the acceptance tolerances "
               "(estimate 1e-3 of max(|R|, SE_R), SE 1e-3 relative, p 1e-3 relative):")
@@ -180,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("OK: every fitted outcome within estimate 1e-3 (of max(|R|, SE_R)), SE 1e-3 and p 1e-3 (relative) "
           "at every visit")
-    return 0
+    return 1 if mmrm_failed else 0
 
 
 if __name__ == "__main__":

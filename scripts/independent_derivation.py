@@ -4,7 +4,11 @@ Usage: ``python scripts/independent_derivation.py DATA_ROOT``
 
 A second implementation of the rules of DATA_CONTRACT.md, INSTRUMENTS.md and the SAP, written in
 DuckDB SQL over the raw CSV and JSON files (not the pipeline's tables or functions; only the outcome
-registry is shared, and its ``derivation`` texts are read here as JSON paths). It then compares with
+registry is shared: each daily outcome's ``raw`` field says which Oura collection and field, or which
+diary column, it reads). The Oura files, in any of their three ways, are read by ``independent_oura.py``.
+Files of one kind are taken in natural name order (``export_10`` after ``export_2``); a REDCap
+export's first column is its record id whatever its name, repeat-instance rows are never an event's
+row, LSEQ may be written with a decimal comma, and a bad item is dropped alone. It then compares with
 ``analysis_dataset`` in ``DATA_ROOT/warehouse.duckdb``: prints the number of values compared and the
 largest absolute difference, and exits 1 when a value differs by more than 1e-9, when one side is
 missing where the other is not, or when the rows differ.
@@ -19,10 +23,11 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mglt_pipeline.registry import OUTCOMES  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from independent_oura import COLLECTIONS as OURA_COLLECTIONS, load_oura  # noqa: E402
+from mglt_pipeline.registry import OUTCOMES, DiaryField, OuraField  # noqa: E402
 
 TOLERANCE = 1e-9
-OURA_COLLECTIONS = ("daily_sleep", "sleep", "daily_activity", "daily_readiness")
 DIARY_RATINGS = ("energy", "productivity", "mood", "mental_alertness", "grouchiness", "sleep_quality")
 
 # Scales of INSTRUMENTS.md: (scale, instrument, items, reversed items, reverse from, min answered, rule)
@@ -45,14 +50,19 @@ EVENTS = {"baseline_arm_1": "baseline", "day_7_arm_1": "week_1", "day_14_arm_1":
 
 
 DIARY_COLUMNS = ("participant_id", "date", *DIARY_RATINGS, "took_supplement", "adverse_event")
-REDCAP_COLUMNS = ("record_id", "redcap_event_name")
+REDCAP_COLUMNS = ("redcap_event_name",)
+
+
+def _natural(path: Path) -> tuple:
+    return tuple((0, int(p), p) if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", path.name) if p), path.name
 
 
 def raw_files(folder: Path, pattern: str, required: tuple[str, ...] = ()) -> list[str]:
-    """Files of one kind, skipping those still being written (leading ``.``, ``.tmp``, ``.part``)
-    and CSV files whose header lacks a required column (the whole file is quarantined)."""
-    files = sorted(p for p in folder.glob(pattern)
-                   if not p.name.startswith(".") and not p.name.endswith((".tmp", ".part")))
+    """Files of one kind in natural name order, skipping those still being written (leading ``.``,
+    ``.tmp``, ``.part``) and CSV files whose header lacks a required column (the whole file is
+    quarantined)."""
+    files = sorted((p for p in folder.glob(pattern)
+                    if not p.name.startswith(".") and not p.name.endswith((".tmp", ".part"))), key=_natural)
     return [str(p) for p in files if set(required) <= set(_header(p))] if required else [str(p) for p in files]
 
 
@@ -77,53 +87,17 @@ def load_people(con, raw: Path) -> None:
         WHERE arm_code IN ('A', 'B') AND participant_id IN (SELECT participant_id FROM people)""")
 
 
-def load_oura(con, raw: Path) -> None:
-    """One row per kept Oura record: later files supersede earlier ones; invalid records are dropped."""
-    selects = []
-    for collection in OURA_COLLECTIONS:
-        files = raw_files(raw / "oura", f"*/{collection}*.json")
-        files = [f for f in files if re.fullmatch(rf"{collection}(_\d+)?\.json", Path(f).name)]
-        if files:
-            selects.append(f"""
-                SELECT '{collection}' AS collection, filename, unnest(json_extract(content, '$.data[*]')) AS rec
-                FROM read_text({_sql_list(files)}) WHERE json_valid(content)""")
-    con.execute(f"""
-        CREATE TABLE oura AS
-        WITH records AS ({' UNION ALL '.join(selects)}),
-        parsed AS (
-            SELECT collection, filename, rec, regexp_extract(filename, '/oura/([^/]+)/[^/]+$', 1) AS participant_id,
-                   rec->>'$.id' AS id, TRY_CAST(rec->>'$.day' AS DATE) AS day,
-                   CASE WHEN TRY_CAST(rec->>'$.lowest_heart_rate' AS DOUBLE) = 255 THEN NULL
-                        ELSE TRY_CAST(rec->>'$.lowest_heart_rate' AS DOUBLE) END AS lowest_hr,
-                   TRY_CAST(rec->>'$.average_heart_rate' AS DOUBLE) AS average_hr
-            FROM records),
-        valid AS (
-            SELECT * FROM parsed
-            WHERE participant_id IN (SELECT participant_id FROM people) AND day IS NOT NULL AND id IS NOT NULL
-              AND (collection <> 'sleep' OR (rec->>'$.type' IN ('long_sleep', 'sleep', 'late_nap', 'rest', 'deleted')
-                   AND coalesce(lowest_hr BETWEEN 25 AND 220, true) AND coalesce(average_hr BETWEEN 25 AND 220, true))))
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT *, row_number() OVER (PARTITION BY collection, participant_id, id ORDER BY filename DESC) AS rn
-            FROM valid) WHERE rn = 1""")
-    con.execute("""
-        CREATE TABLE main_sleep AS
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT *, row_number() OVER (PARTITION BY participant_id, day
-                ORDER BY TRY_CAST(rec->>'$.total_sleep_duration' AS DOUBLE) DESC NULLS LAST, id) AS rn
-            FROM oura WHERE collection = 'sleep' AND rec->>'$.type' = 'long_sleep') WHERE rn = 1""")
+def oura_columns() -> dict[str, list[str]]:
+    """Collection -> the fields the registry's Oura outcomes read (and the sleep total, which decides
+    the main sleep)."""
+    fields = [o.raw for o in OUTCOMES if isinstance(o.raw, OuraField)]
+    return {c: sorted({f.column for f in fields if f.collection == c} | ({"total_sleep_duration"} if c == "sleep" else set()))
+            for c in OURA_COLLECTIONS}
 
 
-def oura_value_sql(derivation: str) -> tuple[str, str]:
-    """(table, SQL expression over ``rec``) of an Oura outcome, read from its registry derivation text."""
-    document = re.fullmatch(r"(daily_sleep|daily_activity|daily_readiness)\.([\w.]+)", derivation)
-    if document:
-        return (f"(SELECT * FROM oura WHERE collection = '{document[1]}')",
-                f"TRY_CAST(rec->>'$.{document[2]}' AS DOUBLE)")
-    main = re.match(r"main sleep (\w+)(?: / (\d+))?", derivation)
-    if main:
-        value = "lowest_hr" if main[1] == "lowest_heart_rate" else f"TRY_CAST(rec->>'$.{main[1]}' AS DOUBLE)"
-        return "main_sleep", f"{value} / {float(main[2] or 1)!r}"
-    raise ValueError(f"cannot read derivation {derivation!r}")
+def _file_rank(files: list[str]) -> str:
+    """``(file, rank)`` rows: the natural-order place of each file (a later file supersedes)."""
+    return ", ".join(f"('{f}', {rank})" for rank, f in enumerate(files)) or "(NULL, 0)"
 
 
 def load_diary(con, raw: Path) -> None:
@@ -131,10 +105,11 @@ def load_diary(con, raw: Path) -> None:
     checks = " AND ".join(f"coalesce(TRY_CAST({c} AS DOUBLE) BETWEEN 0 AND 10, {c} IS NULL)" for c in DIARY_RATINGS)
     con.execute(f"""
         CREATE TABLE diary AS
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT *, TRY_CAST(date AS DATE) AS day,
-                   row_number() OVER (PARTITION BY participant_id, TRY_CAST(date AS DATE) ORDER BY filename DESC) AS rn
-            FROM read_csv({_sql_list(files)}, all_varchar = true, union_by_name = true, filename = true, header = true)
+        SELECT * EXCLUDE (rn, file_rank) FROM (
+            SELECT d.*, TRY_CAST(date AS DATE) AS day, r.file_rank,
+                   row_number() OVER (PARTITION BY participant_id, TRY_CAST(date AS DATE) ORDER BY r.file_rank DESC) AS rn
+            FROM read_csv({_sql_list(files)}, all_varchar = true, union_by_name = true, filename = true, header = true) d
+            JOIN (VALUES {_file_rank(files)}) r(file, file_rank) ON d.filename = r.file
             WHERE participant_id IN (SELECT participant_id FROM people) AND TRY_CAST(date AS DATE) IS NOT NULL
               AND coalesce(took_supplement IN ('yes', 'no'), true) AND {checks}) WHERE rn = 1""")
 
@@ -143,12 +118,12 @@ def daily_windows(con) -> None:
     """Window means of valid days (>= 3, SAP) of every daily outcome, from the raw records."""
     selects = []
     for o in OUTCOMES:
-        if o.source == "oura_nightly":
-            table, value = oura_value_sql(o.derivation)
+        if isinstance(o.raw, OuraField):
+            table = "main_sleep" if o.raw.collection == "sleep" else f"(SELECT * FROM oura WHERE collection = '{o.raw.collection}')"
+            value = f"{o.raw.column} / {o.raw.divide_by!r}"
             selects.append(f"SELECT participant_id, day, '{o.id}' AS outcome, {value} AS value FROM {table}")
-        elif o.source == "diary_daily":
-            column = o.id.removeprefix("diary_")
-            selects.append(f"SELECT participant_id, day, '{o.id}' AS outcome, TRY_CAST({column} AS DOUBLE) FROM diary")
+        elif isinstance(o.raw, DiaryField):
+            selects.append(f"SELECT participant_id, day, '{o.id}' AS outcome, TRY_CAST({o.raw.field} AS DOUBLE) FROM diary")
     con.execute(f"""
         CREATE TABLE windows AS
         WITH daily AS ({' UNION ALL '.join(selects)}),
@@ -173,27 +148,34 @@ def questionnaire_scores(con, raw: Path) -> None:
         f"(NOT starts_with(item, '{ins}_') OR coalesce(TRY_CAST(raw AS DOUBLE) BETWEEN {lo} AND {hi}"
         + ("" if ins == "lseq" else " AND TRY_CAST(raw AS DOUBLE) = round(TRY_CAST(raw AS DOUBLE))") + ", false))"
         for ins, (lo, hi) in ITEM_RANGES.items())
+    # the first column is the record id whatever its name; a repeat instance row is not the event's row
+    headers = {f: _header(Path(f)) for f in files}
+    repeats = any("redcap_repeat_instrument" in h for h in headers.values())
+    selects = " UNION ALL BY NAME ".join(
+        f"""SELECT "{h[0]}" AS record_id, * EXCLUDE ("{h[0]}") FROM read_csv('{f}', all_varchar = true, filename = true,
+                                                                        header = true)""" for f, h in headers.items())
     events = ", ".join(f"('{e}', '{v}')" for e, v in EVENTS.items())
     con.execute(f"""
         CREATE TABLE redcap_rows AS
-        SELECT * FROM read_csv({_sql_list(files)}, all_varchar = true, union_by_name = true, filename = true, header = true)
+        SELECT * FROM ({selects or "SELECT NULL AS record_id, NULL AS redcap_event_name, NULL AS filename WHERE false"})
         WHERE record_id IN (SELECT participant_id FROM people)
-          AND redcap_event_name IN (SELECT unnest({_sql_list(EVENTS)}))""")
+          AND redcap_event_name IN (SELECT unnest({_sql_list(EVENTS)}))
+          {"AND coalesce(redcap_repeat_instrument, '') = ''" if repeats else ""}""")
     con.execute(f"""
         CREATE TABLE answers AS
         WITH all_answers AS (
-            SELECT record_id AS participant_id, redcap_event_name, filename, item, trim(raw) AS raw
+            SELECT record_id AS participant_id, redcap_event_name, filename, item,
+                   CASE WHEN starts_with(item, 'lseq_') THEN replace(trim(raw), ',', '.') ELSE trim(raw) END AS raw
             FROM (UNPIVOT redcap_rows ON COLUMNS('^(isi|lseq|rsq|poms)_[0-9]+$') INTO NAME item VALUE raw)
             WHERE trim(raw) <> ''),
-        bad_rows AS (SELECT DISTINCT participant_id, redcap_event_name, filename FROM all_answers WHERE NOT ({item_ok})),
         kept AS (
             SELECT participant_id, redcap_event_name, filename FROM (
                 SELECT r.record_id AS participant_id, r.redcap_event_name, r.filename,
-                       row_number() OVER (PARTITION BY r.record_id, r.redcap_event_name ORDER BY r.filename DESC) AS rn
-                FROM redcap_rows r
-                ANTI JOIN bad_rows b ON b.participant_id = r.record_id AND b.redcap_event_name = r.redcap_event_name
-                                    AND b.filename = r.filename) WHERE rn = 1)
-        SELECT a.* FROM all_answers a JOIN kept USING (participant_id, redcap_event_name, filename)""")
+                       row_number() OVER (PARTITION BY r.record_id, r.redcap_event_name ORDER BY f.file_rank DESC) AS rn
+                FROM redcap_rows r JOIN (VALUES {_file_rank(files)}) f(file, file_rank) ON r.filename = f.file)
+            WHERE rn = 1)
+        SELECT a.* FROM all_answers a JOIN kept USING (participant_id, redcap_event_name, filename)
+        WHERE {item_ok}""")
     con.execute(f"""
         CREATE TABLE scores AS
         WITH scale_key(scale, instrument, item_num, reverse_from, n_items, min_answered, rule) AS (VALUES {', '.join(key_rows)}),
@@ -223,7 +205,7 @@ def derive(raw: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory database whose table ``derived`` holds aval and base of every analysis row."""
     con = duckdb.connect()
     load_people(con, raw)
-    load_oura(con, raw)
+    load_oura(con, raw, oura_columns())
     load_diary(con, raw)
     daily_windows(con)
     questionnaire_scores(con, raw)

@@ -3,8 +3,8 @@
 #   Rscript scripts/lmer_reference.R fit   IN.csv OUT.csv [tight|default]
 #   Rscript scripts/lmer_reference.R bench IN.csv OUT.csv REPS
 #
-# IN.csv: outcome, participant_id, arm, visit, aval, base, fas (0/1), control, active
-# (control/active: the arm labels, e.g. placebo/MgT or A/B).
+# IN.csv: outcome, participant_id, arm, visit, aval, base, fas (0/1), control, active, visits
+# (control/active: the arm labels, e.g. placebo/MgT or A/B; visits: the visit levels, "|"-separated).
 # fit:   one row per outcome and visit: contrast active - control (emmeans, Satterthwaite df),
 #        adjusted means at base_c = 0 (SAP: the mean baseline of the model rows), the joint
 #        visit:arm F test (lmerTest::contestMD), sigma_b, sigma_e, whether the fit is singular
@@ -22,6 +22,8 @@ suppressPackageStartupMessages({
   library(emmeans)
 })
 emm_options(lmer.df = "satterthwaite", lmerTest.limit = 1e6)
+source(file.path(dirname(normalizePath(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1]))),
+                 "r_reference_common.R"))
 
 args <- commandArgs(trailingOnly = TRUE)
 mode <- args[1]
@@ -29,13 +31,7 @@ d <- read.csv(args[2], stringsAsFactors = FALSE)
 out_file <- args[3]
 formula <- aval ~ base_c + visit + arm + visit:arm + (1 | participant_id)
 
-model_rows <- function(rows) {
-  rows <- rows[rows$fas == 1 & !is.na(rows$aval) & !is.na(rows$base), ]
-  rows$base_c <- rows$base - mean(rows$base)
-  rows$visit <- factor(rows$visit, levels = c("week_1", "week_2", "week_3"))
-  rows$arm <- factor(rows$arm, levels = c(rows$control[1], rows$active[1]))
-  rows
-}
+model_rows <- sap_model_rows
 
 fit_outcome <- function(rows, control) {
   m <- lmerTest::lmer(formula, data = rows, REML = TRUE, control = control)
@@ -70,13 +66,8 @@ if (mode == "fit") {
   control <- if (length(args) >= 4 && args[4] == "default") lmerControl() else
     lmerControl(optimizer = "nloptwrap",
                 optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-14, xtol_rel = 1e-12, maxeval = 1e5))
-  results <- lapply(by_outcome, function(rows) {
-    tryCatch(fit_outcome(model_rows(rows), control),
-             error = function(e) data.frame(outcome = rows$outcome[1], visit = NA, error = conditionMessage(e)))
-  })
-  keep <- Reduce(union, lapply(results, names))
-  results <- lapply(results, function(r) { r[setdiff(keep, names(r))] <- NA; r[keep] })
-  write.csv(do.call(rbind, results), out_file, row.names = FALSE)
+  write.csv(fit_each_outcome(by_outcome, function(rows) fit_outcome(model_rows(rows), control)),
+            out_file, row.names = FALSE)
 } else if (mode == "bench") {
   reps <- as.integer(args[4])
   timed <- lapply(by_outcome, function(rows) {

@@ -1,8 +1,8 @@
 """One row per participant and diary date (table ``diary_daily``), and supplement adherence.
 
-Each registry outcome with ``source == "diary_daily"`` is the diary column of the same name
-without the ``diary_`` prefix (``diary_energy`` is ``energy``): the participant's 0..10 rating of
-that day (INSTRUMENTS.md "Diary"). A diary entry belongs to the study day of its ``date`` (SAP).
+Each registry outcome with ``source == "diary_daily"`` reads the diary column its registry ``raw``
+field names (``DiaryField("energy")``): the participant's 0..10 rating of that day (INSTRUMENTS.md
+"Diary"). A diary entry belongs to the study day of its ``date`` (SAP).
 """
 from __future__ import annotations
 
@@ -13,23 +13,18 @@ from mglt_pipeline.visits import TREATMENT_DAYS
 from mglt_pipeline.registry import outcomes_from
 
 SOURCE = "diary_daily"
-PREFIX = "diary_"
 KEY = ["participant_id", "date"]
 TAKEN = "yes"
 
 
-def diary_column(outcome_id: str) -> str:
-    """The diary export column an outcome id reads (``diary_energy`` -> ``energy``)."""
-    return outcome_id.removeprefix(PREFIX)
-
-
 def derive_diary_daily(diary_entries: pd.DataFrame, participants: pd.DataFrame) -> pd.DataFrame:
     """Diary entries with study day, visit, the diary outcome columns, adherence and adverse events."""
-    outcome_ids = [o.id for o in outcomes_from(SOURCE)]
+    outcomes = outcomes_from(SOURCE)
+    outcome_ids = [o.id for o in outcomes]
     daily = diary_entries[KEY].copy()
     daily["date"] = pd.to_datetime(daily["date"])
-    for outcome_id in outcome_ids:
-        daily[outcome_id] = pd.to_numeric(diary_entries[diary_column(outcome_id)], errors="coerce").astype(float)
+    for o in outcomes:
+        daily[o.id] = pd.to_numeric(diary_entries[o.raw.field], errors="coerce").astype(float)
     supplement = diary_entries["took_supplement"].astype(object)
     daily["took_supplement"] = supplement.where(supplement.notna(), None)
     text = diary_entries["adverse_event"].astype("string").str.strip()

@@ -94,12 +94,15 @@ def baseline_markdown(table: pd.DataFrame) -> str:
 
 
 def derive_participant_flow(participants: pd.DataFrame, arms: pd.DataFrame,
-                            analysis_dataset: pd.DataFrame) -> pd.DataFrame:
+                            analysis_dataset: pd.DataFrame, randomization_conflicts=()) -> pd.DataFrame:
     """CONSORT counts per stage and arm (``stage``, ``arm``, ``n``), with a ``total`` per stage.
 
     Enrolled participants never randomized are counted under ``not randomized``. Stages nest:
     enrolled >= randomized >= dosed >= completed; withdrawn and lost to follow-up are counted
     among the randomized; ``fas_<outcome>`` counts the FAS of the key outcomes.
+    ``randomization_conflict`` counts the participants randomized twice with different rows
+    (DATA_CONTRACT.md): their arm is unknown, so they sit under ``not randomized`` and are not
+    analysed until the conflict is resolved.
     """
     people = participants[["participant_id", "first_dose_on", "status"]].merge(
         arms[["participant_id", "arm"]], on="participant_id", how="outer")
@@ -112,6 +115,7 @@ def derive_participant_flow(participants: pd.DataFrame, arms: pd.DataFrame,
         "completed": dosed & (people["status"] == "completed"),
         "withdrawn": randomized & (people["status"] == "withdrawn"),
         "lost_to_follow_up": randomized & (people["status"] == "lost_to_follow_up"),
+        "randomization_conflict": people["participant_id"].isin(set(randomization_conflicts)),
     }
     for outcome_id in FLOW_FAS_OUTCOMES:
         outcome(outcome_id)

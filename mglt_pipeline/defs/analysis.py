@@ -24,6 +24,7 @@ from mglt_pipeline.analysis.tables import (
     flow_markdown,
 )
 from mglt_pipeline.analysis.windows import derive_outcome_windows
+from mglt_pipeline.validation.duplicates import conflicted_participants
 from mglt_pipeline.registry import OUTCOMES
 
 WINDOWS_GROUP = "windows"
@@ -102,9 +103,11 @@ def baseline_characteristics_asset(participants: pd.DataFrame, randomization: pd
 
 @dg.asset(group_name=ANALYSIS_GROUP, name=PARTICIPANT_FLOW)
 def participant_flow_asset(participants: pd.DataFrame, randomization: pd.DataFrame,
-                           analysis_dataset: pd.DataFrame) -> dg.Output:
-    """CONSORT counts by arm: enrolled, randomized, dosed, completed, withdrawn, lost, key FAS."""
-    flow = derive_participant_flow(participants, derive_arm_labels(randomization), analysis_dataset)
+                           analysis_dataset: pd.DataFrame, randomization_quarantine: pd.DataFrame) -> dg.Output:
+    """CONSORT counts by arm: enrolled, randomized, dosed, completed, withdrawn, lost, randomized
+    twice (a conflict: not analysed), key FAS."""
+    flow = derive_participant_flow(participants, derive_arm_labels(randomization), analysis_dataset,
+                                   conflicted_participants(randomization_quarantine))
     return _output(flow, flow=dg.MetadataValue.md(flow_markdown(flow)))
 
 

@@ -18,9 +18,10 @@ import pandas as pd
 
 from mglt_pipeline.automation.fingerprint import raw_asset_key, source_state
 from mglt_pipeline.resources import DataRoot
-from mglt_pipeline.sources.oura import DOCUMENT_KINDS, read_oura
+from mglt_pipeline.sources.oura import read_oura
+from mglt_pipeline.sources.oura_collections import ANALYSED
 from mglt_pipeline.sources.redcap import read_redcap
-from mglt_pipeline.sources.trial_files import read_diary, read_participants, read_randomization
+from mglt_pipeline.sources.trial_files import known_participants, read_diary, read_participants, read_randomization
 from mglt_pipeline.validation import oura_rules
 from mglt_pipeline.validation.quarantine import Ingested, concat_quarantine, concat_set_aside
 
@@ -29,22 +30,23 @@ NO_QUARANTINED_ROWS = "no_quarantined_rows"
 SOURCE_TABLES = {
     "participants": ("participants",),
     "randomization": ("randomization",),
-    "oura": tuple(kind.table for kind in DOCUMENT_KINDS),
+    "oura": tuple(c.table for c in ANALYSED),
     "redcap": ("questionnaire_items",),
     "diary": ("diary_entries",),
 }
 RAW_DESCRIPTIONS = {
     "participants": "raw/participants.csv: one row per enrolled participant.",
     "randomization": "raw/randomization.csv and optional raw/unblinding.csv.",
-    "oura": "raw/oura/<participant_id>/: Oura API v2 responses, account exports, Trends CSV.",
-    "redcap": "raw/redcap/: REDCap flat exports (one row per participant and event), data dictionary.",
-    "diary": "raw/diary/: daily diary exports, one row per participant and date.",
+    "oura": "raw/oura/<participant_id>/*: Oura API v2 responses, the account data export (JSON and "
+            "CSV) or the web Trends CSV.",
+    "redcap": "raw/redcap/*.csv: REDCap flat exports (one row per participant and event), data dictionary.",
+    "diary": "raw/diary/*.csv: daily diary exports, one row per participant and date.",
 }
 
 
 def raw_spec(source: str) -> dg.AssetSpec:
     """``raw_<source>``: the source's raw files, as the UI shows them."""
-    return dg.AssetSpec(raw_asset_key(source), group_name=source, kinds={"csv"} if source != "oura" else {"json"},
+    return dg.AssetSpec(raw_asset_key(source), group_name=source, kinds={"csv"} if source != "oura" else {"json", "csv"},
                         description=RAW_DESCRIPTIONS[source] + " Data version: the fingerprint of its files.")
 
 
@@ -88,8 +90,12 @@ def ingest_metadata(result: Ingested) -> dict:
         "rows_superseded": result.rows_superseded,
         "rows_set_aside": result.rows_set_aside,
         "dagster/row_count": len(result.clean),
+        "quarantine_entries": len(result.quarantine),
         "files_read": dg.MetadataValue.json(result.files),
         "identifier_columns_dropped": dg.MetadataValue.json(result.dropped_identifiers),
+        "columns_ignored": dg.MetadataValue.json(result.columns_ignored),
+        "free_text_redactions": result.redactions,
+        "source_error": dg.MetadataValue.text(result.error or ""),
         "preview": dg.MetadataValue.md(result.clean.head(10).to_markdown(index=False)),
     }
 
@@ -103,20 +109,29 @@ def quarantine_check(table: str, entries: pd.DataFrame) -> dg.AssetCheckResult:
         metadata={"quarantine_entries": len(entries), "by_rule": dg.MetadataValue.json(by_rule)})
 
 
-def _emit(context: AssetExecutionContext, source: str, results: dict[str, Ingested]) -> Iterator:
-    """Outputs, quarantine entries and checks of one source's clean tables."""
+def _emit(context: AssetExecutionContext, source: str, results: dict[str, Ingested],
+          source_quarantine: pd.DataFrame | None = None, source_set_aside: pd.DataFrame | None = None,
+          set_aside_metadata: dict | None = None) -> Iterator:
+    """Outputs, quarantine entries and checks of one source's clean tables. ``source_quarantine``
+    and ``source_set_aside`` are entries of the source that belong to no one table (an unreadable
+    file that could feed several); each table's check counts the source's entries too."""
     for table, result in results.items():
         for file, columns in result.dropped_identifiers.items():
             context.log.warning(f"dropped direct-identifier columns {', '.join(columns)} from {file}")
+        if result.error:
+            context.log.error(f"{table}: {result.error}")
+        if result.redactions:
+            context.log.warning(f"{table}: replaced {result.redactions} e-mail addresses and phone numbers "
+                                "in free text by [redacted]")
         yield dg.Output(result.clean, output_name=table, metadata=ingest_metadata(result))
-        yield quarantine_check(table, result.quarantine)
-    entries = concat_quarantine([r.quarantine for r in results.values()])
+        yield quarantine_check(table, concat_quarantine([result.quarantine, source_quarantine]))
+    entries = concat_quarantine([*(r.quarantine for r in results.values()), source_quarantine])
     yield dg.Output(entries, output_name=quarantine_key(source),
                     metadata={"dagster/row_count": len(entries),
                               "preview": dg.MetadataValue.md(entries.head(20).to_markdown(index=False))})
-    set_aside = concat_set_aside([r.set_aside_entries for r in results.values()])
+    set_aside = concat_set_aside([*(r.set_aside_entries for r in results.values()), source_set_aside])
     yield dg.Output(set_aside, output_name=set_aside_key(source),
-                    metadata={"dagster/row_count": len(set_aside),
+                    metadata={"dagster/row_count": len(set_aside), **(set_aside_metadata or {}),
                               "preview": dg.MetadataValue.md(set_aside.head(20).to_markdown(index=False))})
 
 
@@ -151,10 +166,13 @@ def _check_specs(source: str) -> list[dg.AssetCheckSpec]:
 
 def _ingest(source: str, reads_participants: bool = True):
     """The multi-asset of one source: its clean table(s), its quarantine entries and its checks,
-    from its raw files (and, but for participants.csv itself, the known participants)."""
+    from its raw files (and, but for participants.csv itself, the known participants: the clean
+    ones and those listed twice, whose conflict is in the participants' quarantine)."""
+    ins = {"participants": dg.AssetIn("participants"),
+           "participants_quarantine": dg.AssetIn(quarantine_key("participants"))}
     return dg.multi_asset(name=f"ingest_{source}", outs=_source_outs(source), required_resource_keys={"data_root"},
                           deps=[raw_asset_key(source)], check_specs=_check_specs(source),
-                          ins={"participants": dg.AssetIn("participants")} if reads_participants else None)
+                          ins=ins if reads_participants else None)
 
 
 @_ingest("participants", reads_participants=False)
@@ -164,31 +182,34 @@ def participants_assets(context: AssetExecutionContext):
 
 
 @_ingest("randomization")
-def randomization_assets(context: AssetExecutionContext, participants: pd.DataFrame):
+def randomization_assets(context: AssetExecutionContext, participants: pd.DataFrame,
+                         participants_quarantine: pd.DataFrame):
     """randomization.csv with the arm names of unblinding.csv (null while blinded)."""
-    result, unblinded = read_randomization(*_paths(context), participants["participant_id"])
+    result, unblinded = read_randomization(*_paths(context), known_participants(participants, participants_quarantine))
     context.log.info("arms unblinded" if unblinded else "no usable unblinding.csv: arms stay A and B")
     yield from _emit(context, "randomization", {"randomization": result})
 
 
 @_ingest("oura")
-def oura_assets(context: AssetExecutionContext, participants: pd.DataFrame):
-    """The four Oura collections of every participant folder."""
-    yield from _emit(context, "oura", read_oura(*_paths(context), participants["participant_id"]))
+def oura_assets(context: AssetExecutionContext, participants: pd.DataFrame, participants_quarantine: pd.DataFrame):
+    """The four analysed Oura collections of every participant folder, whichever way they arrived."""
+    read = read_oura(*_paths(context), known_participants(participants, participants_quarantine))
+    yield from _emit(context, "oura", read.tables, read.quarantine, read.set_aside,
+                     {"records_set_aside_by_collection": dg.MetadataValue.json(read.records_set_aside)})
 
 
 @_ingest("redcap")
-def redcap_assets(context: AssetExecutionContext, participants: pd.DataFrame):
+def redcap_assets(context: AssetExecutionContext, participants: pd.DataFrame, participants_quarantine: pd.DataFrame):
     """REDCap exports, wide to long: one row per participant, event, instrument and item."""
-    result = read_redcap(*_paths(context), participants["participant_id"])
+    result = read_redcap(*_paths(context), known_participants(participants, participants_quarantine))
     yield from _emit(context, "redcap", {"questionnaire_items": result})
 
 
 @_ingest("diary")
-def diary_assets(context: AssetExecutionContext, participants: pd.DataFrame):
-    """Daily diary exports, one row per participant and date."""
-    yield from _emit(context, "diary", {"diary_entries": read_diary(*_paths(context),
-                                                                     participants["participant_id"])})
+def diary_assets(context: AssetExecutionContext, participants: pd.DataFrame, participants_quarantine: pd.DataFrame):
+    """Daily diary exports, one row per participant and date (dates judged against the study)."""
+    result = read_diary(*_paths(context), known_participants(participants, participants_quarantine), participants)
+    yield from _emit(context, "diary", {"diary_entries": result})
 
 
 @dg.asset(name="quarantine", group_name=QUARANTINE_GROUP, kinds={"pandas", "duckdb"},
@@ -226,8 +247,6 @@ SLEEP_PERIOD_RULES = {
                             "total_sleep_duration + awake_time = time_in_bed (INSTRUMENTS.md, Oura)."),
     "efficiency_matches_durations": (oura_rules.efficiency_mismatches,
                                      "efficiency = round-half-up(100 x total / time_in_bed) (INSTRUMENTS.md, Oura)."),
-    "day_follows_bedtime_end": (oura_rules.day_rule_mismatches,
-                                "day = local date of bedtime_end, +1 at or after 18:00 local (DATA_CONTRACT.md)."),
 }
 @dg.multi_asset_check(
     name="oura_sleep_period_rules",

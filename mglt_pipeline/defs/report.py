@@ -19,6 +19,8 @@ from mglt_pipeline.paths import FOREST_PLOT_FILE, REPORT_FILE, adjusted_means_fi
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.report.provenance import build_provenance
 from mglt_pipeline.report.audit import report_problems
+from mglt_pipeline.report.consort import consort_problems, consort_svg
+from mglt_pipeline.report.heatmap import adherence_heatmap_png
 from mglt_pipeline.report.render import ReportInputs, build_trial_report
 from mglt_pipeline.report.sections import is_blinded
 from mglt_pipeline.resources import DataRoot
@@ -26,6 +28,8 @@ from mglt_pipeline.resources import DataRoot
 GROUP = "report"
 TRIAL_REPORT = dg.AssetKey("trial_report")
 FOREST_PLOT = dg.AssetKey("forest_plot")
+CONSORT_DIAGRAM = dg.AssetKey("consort_diagram")
+CONSORT_FILE = "consort_diagram.svg"
 EFFECT_INPUTS = {f"effect_{o.id}": dg.AssetIn(key=dg.AssetKey(f"effect_{o.id}")) for o in OUTCOMES}
 
 
@@ -59,14 +63,16 @@ def graph_check_keys() -> list[dg.AssetCheckKey]:
 @dg.asset(
     group_name=GROUP,
     ins=EFFECT_INPUTS,
-    deps=[FOREST_PLOT],
+    deps=[FOREST_PLOT, CONSORT_DIAGRAM],
     kinds={"html"},
     description=(
-        "The trial report: study summary, CONSORT participant flow by arm, Table 1 (one column per "
-        "arm and overall), data quality (quarantine by source and rule, failing checks, a link to the "
-        "Great Expectations Data Docs), the week-3 "
+        "The trial report: study summary, CONSORT participant flow by arm with the flow diagram, Table 1 "
+        "(one column per arm and overall), adherence (Oura wear, diary, supplement by arm; nights by "
+        "reason; heat map), data quality (quarantine by source and rule, the quarantine and set-aside "
+        "listings, failing checks, a link to the Great Expectations Data Docs), the week-3 "
         "effects table by family with raw and BH-adjusted p (unconverged models named with their "
-        "message), the sensitivity analyses (per-protocol, ANCOVA on completers), the forest plot, "
+        "message) with each outcome's missing values by visit and arm, the sensitivity analyses "
+        "(per-protocol, ANCOVA on completers), the forest plot, "
         "safety (participants of the safety set with any treatment-emergent adverse event by arm, "
         "listing of events), "
         "adjusted means by visit and arm per outcome, the blinded notice while blinded, and provenance "
@@ -78,7 +84,9 @@ def graph_check_keys() -> list[dg.AssetCheckKey]:
 def trial_report(context: dg.AssetExecutionContext, data_root: DataRoot, participants: pd.DataFrame,
                  randomization: pd.DataFrame, participant_flow: pd.DataFrame,
                  baseline_characteristics: pd.DataFrame, adverse_events: pd.DataFrame, quarantine: pd.DataFrame,
-                 treatment_effects: pd.DataFrame, **effects: pd.DataFrame) -> dg.MaterializeResult:
+                 set_aside: pd.DataFrame, adherence: pd.DataFrame, adherence_summary: pd.DataFrame,
+                 outcome_missingness: pd.DataFrame, treatment_effects: pd.DataFrame,
+                 **effects: pd.DataFrame) -> dg.MaterializeResult:
     effect_tables = {o.id: effects[f"effect_{o.id}"] for o in OUTCOMES}
     inputs = ReportInputs(
         participants=participants, randomization=randomization, participant_flow=participant_flow,
@@ -89,6 +97,8 @@ def trial_report(context: dg.AssetExecutionContext, data_root: DataRoot, partici
         failing_checks=latest_failing_checks(context.instance, graph_check_keys()),
         validation_docs=DATA_DOCS_INDEX if data_root.current_path(DATA_DOCS_INDEX).exists() else None,
         provenance=build_provenance(data_root.root, data_fingerprint(data_root.raw), context.run.run_id),
+        set_aside=set_aside, adherence_summary=adherence_summary, outcome_missingness=outcome_missingness,
+        adherence_png=adherence_heatmap_png(adherence), consort_svg=data_root.read_report_file(CONSORT_FILE).decode("utf-8"),
     )
     written = data_root.write_report_file(REPORT_FILE, build_trial_report(inputs))
     path = data_root.reports / REPORT_FILE
@@ -114,5 +124,20 @@ def trial_report_complete(data_root: DataRoot) -> dg.AssetCheckResult:
                                metadata={"problems": dg.MetadataValue.int(len(problems))})
 
 
-ASSETS = [trial_report]
+@dg.asset(group_name=GROUP, name="consort_diagram", kinds={"svg"},
+          check_specs=[dg.AssetCheckSpec("counts_equal_participant_flow", asset="consort_diagram", description=(
+              "Every count the diagram prints equals the participant_flow table's."))])
+def consort_diagram(participant_flow: pd.DataFrame, data_root: DataRoot):
+    """The CONSORT flow diagram (enrolment, allocation, follow-up, analysis, with counts and reasons),
+    drawn from ``participant_flow``: ``<data root>/reports/consort_diagram.svg``, which the report embeds."""
+    svg = consort_svg(participant_flow)
+    written = data_root.write_report_file(CONSORT_FILE, svg)
+    path = data_root.reports / CONSORT_FILE
+    problems = consort_problems(written.read_text(encoding="utf-8"), participant_flow)
+    yield dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+    yield dg.AssetCheckResult(check_name="counts_equal_participant_flow", passed=not problems,
+                              description="; ".join(problems[:10]) or "every count equals participant_flow")
+
+
+ASSETS = [trial_report, consort_diagram]
 CHECKS = [trial_report_complete]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mglt_pipeline.effects.primary import ArmLabels
+from mglt_pipeline.arms import ArmLabels
 
 
 @dataclass(frozen=True)

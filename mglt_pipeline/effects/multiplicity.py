@@ -2,26 +2,25 @@
 
 An outcome counts as improved when its BH-adjusted p is below 0.05 and its estimate points the
 better way. Outcomes without a p-value (model not fitted) are not counted among the family's tests.
+The adjustment is statsmodels' ``multipletests(method="fdr_bh")``: min over k >= i of m p_(k) / k,
+capped at 1.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.multitest import multipletests
 
 Q = 0.05
 
 
 def benjamini_hochberg(p_values) -> np.ndarray:
-    """BH adjusted p: min over k >= i of m p_(k) / k, capped at 1, in the input order (NaN kept)."""
+    """BH adjusted p in the input order; NaN (not tested) stays NaN and is not counted in m."""
     p = np.asarray(p_values, dtype=float)
     adjusted = np.full(p.shape, np.nan)
-    tested = np.flatnonzero(~np.isnan(p))
-    m = len(tested)
-    if m == 0:
-        return adjusted
-    order = tested[np.argsort(p[tested], kind="stable")]
-    scaled = p[order] * m / np.arange(1, m + 1)
-    adjusted[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    tested = ~np.isnan(p)
+    if tested.any():
+        adjusted[tested] = multipletests(p[tested], alpha=Q, method="fdr_bh")[1]
     return adjusted
 
 

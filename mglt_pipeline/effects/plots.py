@@ -17,14 +17,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mglt_pipeline.effects.primary import BLINDED_ARMS, UNBLINDED_ARMS  # noqa: E402
-from mglt_pipeline.registry import FAMILIES, OUTCOMES_BY_ID  # noqa: E402
+from mglt_pipeline.arms import BLINDED_ARMS, UNBLINDED_ARMS  # noqa: E402
+from mglt_pipeline.registry import FAMILIES, FAMILY_TITLES, OUTCOMES_BY_ID  # noqa: E402
 
 COLOURS = {"placebo": "#7f7f7f", "active": "#1f77b4"}
-ADJUSTED_MEANS_COLUMNS = ["visit_num", "visit", "blinded", "converged", *(
+ADJUSTED_MEANS_COLUMNS = ["outcome", "visit_num", "visit", "blinded", "converged", *(
     f"mean_{arm}{bound}" for arm in ("placebo", "active") for bound in ("", "_ci_low", "_ci_high"))]
-FOREST_COLUMNS = ["family", "outcome", "better", "improved", "hedges_g", "hedges_g_ci_low",
+FOREST_COLUMNS = ["family", "outcome", "better", "improved", "p_adj", "estimate", "hedges_g", "hedges_g_ci_low",
                   "hedges_g_ci_high", "blinded"]
+BENEFIT, HARM, NO_DIFFERENCE = "benefit", "harm", "no_difference"
+VERDICT_STYLES = {  # colour and marker per verdict: told apart by colour and by shape (greyscale prints)
+    BENEFIT: ("#1a7f37", "o", "better on {active} (p (BH) < 0.05)"),
+    HARM: ("#c62828", "D", "worse on {active} (p (BH) < 0.05)"),
+    NO_DIFFERENCE: ("#6e7781", "s", "no difference shown (p (BH) \u2265 0.05)"),
+}
+SIGNIFICANCE = 0.05
 
 
 def arm_names(blinded: bool) -> dict[str, str]:
@@ -38,6 +45,12 @@ def _png(fig: plt.Figure) -> bytes:
     fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def mean_axis_label(outcome_id: str) -> str:
+    """The y axis of an adjusted-means plot: the quantity and the outcome's unit from the registry."""
+    entry = OUTCOMES_BY_ID.get(outcome_id)
+    return f"Adjusted mean, {entry.unit}" if entry else "Adjusted mean"
 
 
 def adjusted_means_png(effect_table: pd.DataFrame, title: str) -> bytes:
@@ -58,9 +71,9 @@ def _draw_adjusted_means(effect_table: pd.DataFrame, title: str) -> bytes:
                     color=COLOURS[arm], label=names[arm])
     if len(table) and not table["converged"].any():
         ax.text(0.5, 0.5, "model not fitted", transform=ax.transAxes, ha="center", va="center")
-    ax.set_xticks(table["visit_num"], table["visit"].str.replace("_", " "))
-    ax.set_xlabel("visit")
-    ax.set_ylabel("adjusted mean (95% CI)")
+    ax.set_xticks(table["visit_num"], table["visit"].str.replace("_", " ").str.capitalize())
+    ax.set_xlabel("Visit")
+    ax.set_ylabel(mean_axis_label(str(table["outcome"].iloc[0]) if len(table) else ""))
     ax.set_title(title, fontsize=10)
     ax.legend(frameon=False, fontsize=8)
     return _png(fig)
@@ -71,35 +84,50 @@ def forest_plot_png(treatment_effects: pd.DataFrame) -> bytes:
     return _draw_forest_plot(treatment_effects[[c for c in FOREST_COLUMNS if c in treatment_effects]])
 
 
+def verdict(row: pd.Series) -> str:
+    """``benefit`` when BH-adjusted p < 0.05 in the better direction, ``harm`` when < 0.05 in the worse
+    direction, else ``no_difference`` (an unfitted model included)."""
+    p_adj, estimate = row.get("p_adj"), row.get("estimate", row.get("hedges_g"))
+    if p_adj is None or pd.isna(p_adj) or estimate is None or pd.isna(estimate) or p_adj >= SIGNIFICANCE:
+        return NO_DIFFERENCE
+    direction = 1 if row["better"] == "higher" else -1
+    return BENEFIT if estimate * direction > 0 else HARM
+
+
 def _draw_forest_plot(treatment_effects: pd.DataFrame) -> bytes:
     table = treatment_effects.assign(
         _family=pd.Categorical(treatment_effects["family"], categories=FAMILIES, ordered=True))
     table = table.sort_values("_family", kind="stable")
-    labels, ys, y = [], [], 0.0
-    rows = []
+    labels, y, rows = [], 0.0, []
     for family, block in table.groupby("_family", observed=True, sort=True):
-        labels.append((y, family.replace("_", " "), True))
+        labels.append((y, FAMILY_TITLES.get(family, family), True))
         y -= 1.0
         for _, row in block.iterrows():
             rows.append((y, row))
             entry = OUTCOMES_BY_ID.get(row["outcome"])
-            arrow = "\u2191" if row["better"] == "higher" else "\u2193"
-            labels.append((y, f"{entry.label if entry else row['outcome']} ({arrow} better)", False))
+            better = "higher" if row["better"] == "higher" else "lower"
+            labels.append((y, f"{entry.label if entry else row['outcome']} ({better} is better)", False))
             y -= 1.0
-    height = 0.24 * max(len(labels), 4) + 1.0
-    fig, ax = plt.subplots(figsize=(7.5, height))
-    fig.subplots_adjust(left=0.38, right=0.97, bottom=0.6 / height, top=1.0 - 0.2 / height)
+    height = 0.26 * max(len(labels), 4) + 1.9
+    fig, ax = plt.subplots(figsize=(9.0, height))
+    fig.subplots_adjust(left=0.43, right=0.97, bottom=1.55 / height, top=1.0 - 0.15 / height)
     for y_row, row in rows:
-        colour = "#d62728" if bool(row.get("improved", False)) else "#1f77b4"
-        ax.plot([row["hedges_g_ci_low"], row["hedges_g_ci_high"]], [y_row, y_row], color=colour, lw=1.4)
-        ax.plot([row["hedges_g"]], [y_row], marker="s", color=colour, ms=4)
+        colour, marker, _ = VERDICT_STYLES[verdict(row)]
+        ax.plot([row["hedges_g_ci_low"], row["hedges_g_ci_high"]], [y_row, y_row], color=colour, lw=1.6)
+        ax.plot([row["hedges_g"]], [y_row], marker=marker, color=colour, ms=5, linestyle="none")
     ax.axvline(0.0, color="black", lw=0.8)
-    ax.set_yticks([p[0] for p in labels], [p[1] for p in labels], fontsize=7)
+    ax.set_yticks([p[0] for p in labels], [p[1] for p in labels], fontsize=8.5)
     for tick, (_, _, header) in zip(ax.get_yticklabels(), labels):
         tick.set_fontweight("bold" if header else "normal")
     ax.set_ylim(y + 0.5, 0.5)
+    ax.tick_params(axis="x", labelsize=8.5)
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
     blinded = bool(table["blinded"].any()) if "blinded" in table else False
     names = arm_names(blinded)
-    ax.set_xlabel(f"Hedges' g at week 3, {names['active']} minus {names['placebo']} (95% CI); "
-                  "red: improved after BH", fontsize=8)
+    ax.set_xlabel(f"Hedges' g at week 3, {names['active']} minus {names['placebo']} (95% CI)\n"
+                  f"right of 0: higher on {names['active']}", fontsize=9)
+    handles = [plt.Line2D([], [], color=c, marker=m, lw=1.6, label=text.format(active=names["active"]))
+               for c, m, text in VERDICT_STYLES.values()]
+    fig.legend(handles=handles, loc="lower left", ncol=1, fontsize=8.5, frameon=False,
+               bbox_to_anchor=(0.42, 0.0))
     return _png(fig)

@@ -12,19 +12,15 @@ deviance with ``beta`` and ``sigma_e^2`` profiled out is a function of ``theta``
 from per-participant sums of X and y (Patterson & Thompson 1971; lme4's profiled REML criterion,
 Bates et al. 2015, J Stat Softw 67(1), eq. 42). ``theta`` is found on a log grid and refined by
 root-finding on the analytic derivative; ``theta = 0`` is a legitimate boundary optimum
-(no between-participant variance).
+(no between-participant variance). Inference on contrasts (Satterthwaite df) is in
+``satterthwaite.py``, which reads a fit; this module does not depend on it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 from scipy import optimize
-
-from mglt_pipeline.effects.satterthwaite import (
-    VarianceDerivatives, reml_hessian, satterthwaite_df, wald_f_satterthwaite,
-)
 
 THETA_GRID = np.concatenate([[0.0], 10.0 ** np.arange(-6.0, 6.01, 0.5)])
 
@@ -111,21 +107,6 @@ class RandomInterceptFit:
     @property
     def sigma2_b(self) -> float:
         return self.theta * self.sigma2_e
-
-    @cached_property
-    def variance_derivatives(self) -> VarianceDerivatives:
-        """Hessian of the REML deviance in (sigma_b^2, sigma_e^2) and the pieces of d cov(beta)."""
-        return reml_hessian(self)
-
-    def contrast(self, L: np.ndarray) -> tuple[float, float, float]:
-        """Estimate, SE and Satterthwaite df of ``L @ beta`` (lmerTest's ``contest1D``)."""
-        L = np.asarray(L, dtype=float)
-        variance = float(L @ self.cov_beta @ L)
-        return float(L @ self.beta), float(np.sqrt(variance)), satterthwaite_df(self, L, variance)
-
-    def wald_f(self, L: np.ndarray) -> tuple[float, int, float]:
-        """Joint test of ``L @ beta = 0``: F, numerator df and Satterthwaite denominator df."""
-        return wald_f_satterthwaite(self, np.atleast_2d(np.asarray(L, dtype=float)))
 
 
 class FitError(ValueError):

@@ -18,12 +18,11 @@ L C L', combined into one denominator df (Fai & Cornelius 1996).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cached_property
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from mglt_pipeline.effects.reml import RandomInterceptFit
+from mglt_pipeline.effects.reml import RandomInterceptFit
 
 
 @dataclass(frozen=True)
@@ -89,18 +88,18 @@ def reml_hessian(fit: RandomInterceptFit) -> VarianceDerivatives:
     return VarianceDerivatives(np.array([[h_bb, h_be], [h_be, h_ee]]), xw2x, e1)
 
 
-def contrast_gradient(fit: RandomInterceptFit, L: np.ndarray) -> np.ndarray:
+def contrast_gradient(fit: RandomInterceptFit, d: VarianceDerivatives, L: np.ndarray) -> np.ndarray:
     """d (L C L') / d (sigma_b^2, sigma_e^2)."""
-    d = fit.variance_derivatives
     a = fit.cov_beta @ L
     return np.array([np.sum((d.zwx @ a) ** 2), a @ d.xw2x @ a])
 
 
-def satterthwaite_df(fit: RandomInterceptFit, L: np.ndarray, variance: float | None = None) -> float:
+def satterthwaite_df(fit: RandomInterceptFit, d: VarianceDerivatives, L: np.ndarray,
+                     variance: float | None = None) -> float:
     """Satterthwaite df of ``L @ beta``; NaN when the Hessian is not positive definite."""
     variance = float(L @ fit.cov_beta @ L) if variance is None else variance
-    g = contrast_gradient(fit, L)
-    H = fit.variance_derivatives.hessian
+    g = contrast_gradient(fit, d, L)
+    H = d.hessian
     if fit.boundary:
         return float(variance**2 * H[1, 1] / g[1] ** 2) if H[1, 1] > 0 else float("nan")
     if np.any(np.linalg.eigvalsh(H) <= 0):
@@ -120,7 +119,8 @@ def combined_ddf(nu: np.ndarray) -> float:
     return float(2.0 * e / (e - len(nu)))
 
 
-def wald_f_satterthwaite(fit: RandomInterceptFit, L: np.ndarray) -> tuple[float, int, float]:
+def wald_f_satterthwaite(fit: RandomInterceptFit, derivs: VarianceDerivatives,
+                         L: np.ndarray) -> tuple[float, int, float]:
     """F statistic of ``L @ beta = 0``, its numerator df (rank of L C L') and Satterthwaite ddf."""
     d, P = np.linalg.eigh(L @ fit.cov_beta @ L.T)
     order = np.argsort(d)[::-1]
@@ -128,5 +128,28 @@ def wald_f_satterthwaite(fit: RandomInterceptFit, L: np.ndarray) -> tuple[float,
     keep = d > max(np.finfo(float).eps ** 0.5 * d[0], 0.0)
     d, PtL = d[keep], (P.T @ L)[keep]
     f_value = float(np.sum((PtL @ fit.beta) ** 2 / d) / len(d))
-    nu = np.array([satterthwaite_df(fit, row, var) for row, var in zip(PtL, d)])
+    nu = np.array([satterthwaite_df(fit, derivs, row, var) for row, var in zip(PtL, d)])
     return f_value, int(len(d)), combined_ddf(nu)
+
+
+@dataclass(frozen=True)
+class RandomInterceptInference:
+    """Satterthwaite inference on contrasts of one random-intercept fit (derivatives computed once)."""
+
+    fit: RandomInterceptFit
+
+    @cached_property
+    def derivatives(self) -> VarianceDerivatives:
+        """Hessian of the REML deviance in (sigma_b^2, sigma_e^2) and the pieces of d cov(beta)."""
+        return reml_hessian(self.fit)
+
+    def contrast(self, L: np.ndarray) -> tuple[float, float, float]:
+        """Estimate, SE and Satterthwaite df of ``L @ beta`` (lmerTest's ``contest1D``)."""
+        L = np.asarray(L, dtype=float)
+        variance = float(L @ self.fit.cov_beta @ L)
+        return (float(L @ self.fit.beta), float(np.sqrt(variance)),
+                satterthwaite_df(self.fit, self.derivatives, L, variance))
+
+    def wald_f(self, L: np.ndarray) -> tuple[float, int, float]:
+        """Joint test of ``L @ beta = 0``: F, numerator df and Satterthwaite denominator df."""
+        return wald_f_satterthwaite(self.fit, self.derivatives, np.atleast_2d(np.asarray(L, dtype=float)))

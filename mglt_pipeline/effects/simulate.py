@@ -12,7 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-VISITS = ("week_1", "week_2", "week_3")
+from mglt_pipeline.arms import ACTIVE, ARM_CODES, PLACEBO
+from mglt_pipeline.visits import POST_BASELINE_VISITS
+
+VISITS = POST_BASELINE_VISITS
 
 
 def simulate_analysis_dataset(
@@ -54,7 +57,7 @@ def simulate_analysis_dataset(
     aval[rng.random(aval.shape) < missing_rate] = np.nan
     fas = ~np.isnan(aval).all(axis=1)
     pp = fas & adherent
-    labels = np.where(active, "B", "A") if blinded else np.where(active, "MgT", "placebo")
+    labels = np.where(active, ARM_CODES[1], ARM_CODES[0]) if blinded else np.where(active, ACTIVE, PLACEBO)
     return pd.DataFrame({
         "participant_id": np.repeat(ids, n_visits),
         "arm": np.repeat(labels, n_visits),

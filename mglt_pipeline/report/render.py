@@ -14,7 +14,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from mglt_pipeline.report import safety, sections, tables
+from mglt_pipeline.report import adherence, listings, safety, sections, tables
 from mglt_pipeline.report.formatting import MISSING
 from mglt_pipeline.report.provenance import Provenance
 from mglt_pipeline.report.tables import FAMILY_TITLES, GROUP, SPANNER
@@ -41,6 +41,11 @@ class ReportInputs:
     failing_checks: pd.DataFrame = field(default_factory=pd.DataFrame)
     validation_docs: str | None = None
     """Link (relative to the report) to the Great Expectations Data Docs of the run, if rendered."""
+    set_aside: pd.DataFrame = field(default_factory=pd.DataFrame)
+    adherence_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    outcome_missingness: pd.DataFrame = field(default_factory=pd.DataFrame)
+    adherence_png: bytes | None = None
+    consort_svg: str | None = None
 
 
 def png_data_uri(png: bytes) -> str:
@@ -59,6 +64,8 @@ def table_html(frame: pd.DataFrame, table_id: str, title: str | None = None,
     if frame.empty:
         return Markup('<p class="empty" id="{}">No entries.</p>').format(table_id)
     table = gt.GT(display_text(frame), id=table_id)
+    if any(SPANNER in str(c) for c in frame.columns):
+        table = table.tab_spanner_delim(SPANNER)
     if title:
         table = table.tab_header(title=title)
     if note:
@@ -108,6 +115,7 @@ def build_trial_report(inputs: ReportInputs) -> str:
     baseline_note = tables.baseline_missing_note(inputs.baseline_characteristics)
     safety_summary = safety.safety_summary(inputs.adverse_events, inputs.participants, inputs.randomization, blinded)
     return _environment().get_template(TEMPLATE).render(
+        **_data_sections(inputs),
         blinded=blinded, active=active, placebo=placebo, provenance=inputs.provenance,
         summary=table_html(sections.study_summary(inputs.participants, inputs.randomization,
                                                   inputs.treatment_effects, safety.safety_set_size(safety_summary)),
@@ -118,12 +126,13 @@ def build_trial_report(inputs: ReportInputs) -> str:
         quarantine=table_html(sections.quarantine_summary(inputs.quarantine).rename(columns=str.capitalize),
                               "quarantine-summary"),
         quarantine_entries=len(inputs.quarantine),
+        consort=Markup(inputs.consort_svg) if inputs.consort_svg else None,
         failing_checks=table_html(sections.failing_checks_display(inputs.failing_checks)
                                   .rename(columns=lambda c: c.replace("_", " ").capitalize()), "failing-checks"),
         effects=outcome_table_html(tables.effects_display(effects, active, placebo), "effects-table",
                                    tables.effects_notes(effects, active, placebo)),
         sensitivity=outcome_table_html(tables.sensitivity_display(effects), "sensitivity-table",
-                                       tables.sensitivity_notes(active, placebo)),
+                                       tables.sensitivity_notes(effects, active, placebo)),
         model_notes=tables.model_notes(effects),
         forest=png_data_uri(inputs.forest_png), families=families,
         safety_summary=table_html(safety.safety_summary_display(safety_summary), "adverse-event-summary"),
@@ -132,3 +141,24 @@ def build_trial_report(inputs: ReportInputs) -> str:
         adverse_event_count=len(inputs.adverse_events),
         validation_docs=inputs.validation_docs,
     )
+
+
+def _data_sections(inputs: ReportInputs) -> dict:
+    """The listings (quarantine, set aside) and the adherence and missingness section, rendered."""
+    listed = {}
+    for name, frame, listing in (("quarantine_listing", inputs.quarantine, listings.quarantine_listing),
+                                 ("set_aside_listing", inputs.set_aside, listings.set_aside_listing)):
+        table = "quarantine" if name.startswith("quarantine") else "set_aside"
+        listed[name] = table_html(listing(frame), name.replace("_", "-"))
+        listed[f"{name}_note"] = listings.listing_note(len(frame), table)
+    listed["set_aside_entries"] = len(inputs.set_aside)
+    summary, missing = inputs.adherence_summary, inputs.outcome_missingness
+    listed["adherence"] = table_html(adherence.adherence_display(summary), "adherence-summary") \
+        if not summary.empty else None
+    listed["missing_nights"] = table_html(adherence.missing_nights_display(summary), "missing-nights") \
+        if not summary.empty else None
+    listed["missingness"] = outcome_table_html(adherence.missingness_display(missing), "outcome-missingness", [
+        "n/N: participants with a value at the visit / participants in the outcome's full analysis set."]) \
+        if not missing.empty else None
+    listed["adherence_heatmap"] = png_data_uri(inputs.adherence_png) if inputs.adherence_png else None
+    return listed

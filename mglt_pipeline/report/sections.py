@@ -9,7 +9,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from mglt_pipeline.effects.primary import BLINDED_ARMS, UNBLINDED_ARMS
+from mglt_pipeline.arms import BLINDED_ARMS, UNBLINDED_ARMS
+from mglt_pipeline.effects.plots import HARM, verdict
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.report.formatting import fmt_ci, fmt_count, fmt_number, fmt_p, is_missing
 from mglt_pipeline.report.tables import PLAIN_CONVERGENCE, outcome_label
@@ -43,11 +44,16 @@ def study_summary(participants: pd.DataFrame, randomization: pd.DataFrame,
     rows += [(f"Status: {status.replace('_', ' ')}", fmt_count(n))
              for status, n in participants["status"].value_counts().sort_index().items()]
     improved = treatment_effects.loc[treatment_effects["improved"].fillna(False).astype(bool), "outcome"]
+    worse = [r["outcome"] for _, r in treatment_effects.iterrows() if "p_adj" in r and verdict(r) == HARM]
+    active = arm_names(blinded)[0]
     rows += [("Outcomes analysed", fmt_count(len(treatment_effects))),
              ("Models converged", fmt_count(treatment_effects["converged"].fillna(False).astype(bool).sum())),
              ("Outcomes improved (BH-adjusted p < 0.05, better direction)",
               ", ".join(outcome_label(o) for o in improved) or "none"),
-             ("Treatment names", "withheld (blinded)" if blinded else "unblinded")]
+             (f"Outcomes worse on {active} (BH-adjusted p < 0.05, the other direction)",
+              ", ".join(outcome_label(o) for o in worse) or "none"),
+             ("Arms", "coded A and B: blinded, no treatment is named" if blinded
+              else "named: magnesium L-threonate (MgT) and placebo (unblinded)")]
     return pd.DataFrame(rows, columns=["Item", "Value"])
 
 

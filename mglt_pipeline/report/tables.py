@@ -11,18 +11,22 @@ from __future__ import annotations
 import pandas as pd
 
 from mglt_pipeline.analysis.tables import NOT_RANDOMIZED, OVERALL, TOTAL, baseline_wide, flow_wide
-from mglt_pipeline.effects.primary import DF_NORMAL, DF_SATTERTHWAITE
-from mglt_pipeline.registry import OUTCOMES, OUTCOMES_BY_ID
+from mglt_pipeline.effects.covariance import (
+    AR1_HETEROGENEOUS, COMPOUND_SYMMETRY, TOEPLITZ_HETEROGENEOUS, UNSTRUCTURED,
+)
+from mglt_pipeline.effects.estimates import DF_KENWARD_ROGER, DF_NORMAL, DF_SATTERTHWAITE
+from mglt_pipeline.registry import FAMILY_TITLES, OUTCOMES, OUTCOMES_BY_ID
 from mglt_pipeline.report.formatting import MISSING, fmt_ci, fmt_count, fmt_flag, fmt_number, fmt_p, is_missing
 
-FAMILY_TITLES = {"oura_sleep": "Oura sleep", "oura_day": "Oura activity and readiness",
-                 "sleep_questionnaires": "Sleep questionnaires", "mood": "Mood (POMS)", "diary": "Daily diary"}
 STAGE_LABELS = {"enrolled": "Enrolled", "randomized": "Randomized", "dosed": "Dosed (Study Day 1 recorded)",
                 "completed": "Completed the study", "withdrawn": "Withdrawn",
-                "lost_to_follow_up": "Lost to follow-up"}
+                "lost_to_follow_up": "Lost to follow-up",
+                "randomization_conflict": "Randomized twice (conflict: not analysed)"}
 FAS_STAGE_PREFIX = "fas_"
 SEX_LABELS = {"F": "female", "M": "male", "X": "X"}
-DF_METHODS = {DF_SATTERTHWAITE: "Satterthwaite", DF_NORMAL: "normal approximation"}
+DF_METHODS = {DF_SATTERTHWAITE: "Satterthwaite", DF_KENWARD_ROGER: "Kenward-Roger", DF_NORMAL: "normal approximation"}
+COVARIANCE_NAMES = {UNSTRUCTURED: "unstructured", TOEPLITZ_HETEROGENEOUS: "heterogeneous Toeplitz",
+                    AR1_HETEROGENEOUS: "heterogeneous AR(1)", COMPOUND_SYMMETRY: "compound symmetry"}
 NOT_CONVERGED = "not converged"
 PLAIN_CONVERGENCE = "converged"
 GROUP = "Family"
@@ -156,30 +160,50 @@ def effects_notes(treatment_effects: pd.DataFrame, active: str, placebo: str) ->
     ]
 
 
-def sensitivity_notes(active: str, placebo: str) -> list[str]:
-    """The sensitivity table's footnote (SAP "Sensitivity analyses")."""
-    return [f"Difference {active} minus {placebo} at week 3 (standard error). Per-protocol: the primary model "
-            "on the per-protocol set. ANCOVA, completers: week-3 value on baseline and arm, OLS with HC3 "
-            "standard errors."]
+def sensitivity_notes(treatment_effects: pd.DataFrame, active: str, placebo: str) -> list[str]:
+    """The sensitivity table's footnotes (SAP "Sensitivity analyses"), naming every outcome whose
+    MMRM used a fallback covariance structure or could not be fitted."""
+    notes = [f"Difference {active} minus {placebo} at week 3 (standard error); n: participants in the model, "
+             f"{active} / {placebo}. MMRM: the primary model's fixed effects on the full analysis set with "
+             "the visits of a participant correlated through an unstructured covariance matrix (REML), "
+             "Kenward-Roger standard error and p. Per-protocol: the primary model on the per-protocol set. "
+             "ANCOVA, completers: week-3 value on baseline and arm, OLS with HC3 standard errors."]
+    if "mmrm_covariance" in treatment_effects:
+        other = [f"{outcome_label(r.outcome)}: {COVARIANCE_NAMES.get(r.mmrm_covariance, r.mmrm_covariance)}"
+                 for r in _registry_order(treatment_effects).itertuples(index=False)
+                 if not is_missing(r.mmrm_covariance) and r.mmrm_covariance not in ("", UNSTRUCTURED)]
+        if other:
+            notes.append("MMRM with another covariance structure (unstructured did not converge): "
+                         + "; ".join(other) + ".")
+    return notes
 
 
 def _estimate_se(estimate: object, se: object) -> str:
     return MISSING if is_missing(estimate) else f"{fmt_number(estimate)} ({fmt_number(se)})"
 
 
+def _arm_sizes(n_active: object, n_placebo: object) -> str:
+    return MISSING if is_missing(n_active) or is_missing(n_placebo) else f"{fmt_count(n_active)} / {fmt_count(n_placebo)}"
+
+
 def sensitivity_display(treatment_effects: pd.DataFrame) -> pd.DataFrame:
-    """Primary, per-protocol and ANCOVA-on-completers week-3 estimates (SE) and p, side by side."""
+    """Primary, MMRM, per-protocol and ANCOVA-on-completers week-3 estimates (SE), p and n per arm."""
     rows = []
     for r in _registry_order(treatment_effects).itertuples(index=False):
-        rows.append({
-            GROUP: FAMILY_TITLES.get(r.family, r.family), "Outcome": outcome_label(r.outcome), "id": r.outcome,
-            f"Primary (FAS){SPANNER}Estimate (SE)": _estimate_se(r.estimate, r.se) if _converged(r) else NOT_CONVERGED,
-            f"Primary (FAS){SPANNER}p": fmt_p(r.p_value),
-            f"Per-protocol{SPANNER}Estimate (SE)": _estimate_se(r.pp_estimate, r.pp_se),
-            f"Per-protocol{SPANNER}p": fmt_p(r.pp_p),
-            f"ANCOVA, completers{SPANNER}Estimate (SE)": _estimate_se(r.ancova_estimate, r.ancova_se),
-            f"ANCOVA, completers{SPANNER}p": fmt_p(r.ancova_p),
-        })
+        get = r._asdict().get
+        row = {GROUP: FAMILY_TITLES.get(r.family, r.family), "Outcome": outcome_label(r.outcome), "id": r.outcome}
+        for title, prefix, estimate, p, n_active, n_placebo in (
+                ("Primary (FAS)", "", r.estimate if _converged(r) else None, r.p_value, r.n_active, r.n_placebo),
+                ("MMRM (FAS)", "mmrm_", get("mmrm_estimate"), get("mmrm_p_value"), get("mmrm_n_active"),
+                 get("mmrm_n_placebo")),
+                ("Per-protocol", "pp_", r.pp_estimate, r.pp_p, get("pp_n_active"), get("pp_n_placebo")),
+                ("ANCOVA, completers", "ancova_", r.ancova_estimate, r.ancova_p, get("ancova_n_active"),
+                 get("ancova_n_placebo"))):
+            se = r.se if not prefix else get(f"{prefix}se")
+            shown = NOT_CONVERGED if not prefix and not _converged(r) else _estimate_se(estimate, se)
+            row.update({f"{title}{SPANNER}n": _arm_sizes(n_active, n_placebo),
+                        f"{title}{SPANNER}Estimate (SE)": shown, f"{title}{SPANNER}p": fmt_p(p)})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

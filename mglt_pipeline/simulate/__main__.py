@@ -1,4 +1,4 @@
-"""Command line: ``python -m mglt_pipeline.simulate OUT_DIR --participants 80 --seed 1``.
+"""Command line: ``python -m mglt_pipeline.simulate OUT_DIR --participants 80 --seed 1 [--oura-format mixed]``.
 
 Writes a simulated trial under ``OUT_DIR/raw/`` and its truth in ``OUT_DIR/truth.json``;
 ``--with-faults`` then plants one fault of every kind (``faults.py``) and lists the expected
@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from .faults import plant_faults
+from .oura_files import FORMATS
 from .trial import simulate_trial
 
 
@@ -23,7 +24,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--null-effects", action="store_true", help="no outcome has a true effect")
     parser.add_argument("--effect", action="append", default=[], metavar="OUTCOME=VALUE",
                         help="week_3 difference active minus placebo for one outcome (repeatable)")
+    parser.add_argument("--oura-format", choices=FORMATS, default="api",
+                        help="how the Oura data come: API pulls, account exports, Trends CSVs, or mixed "
+                             "(most by API, some exports, a few Trends CSVs)")
     parser.add_argument("--with-faults", action="store_true", help="plant one fault of every kind")
+    parser.add_argument("--redcap-record-id", default="record_id", metavar="NAME",
+                        help="name of the REDCap record-id field, the exports' first column (e.g. study_id)")
+    parser.add_argument("--redcap-repeating", action="store_true",
+                        help="REDCap exports with a repeating instrument that is not analysed")
     return parser
 
 
@@ -35,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         name, _, value = item.partition("=")
         effects[name.strip()] = float(value)
     truth = simulate_trial(args.out_dir, participants=args.participants, seed=args.seed,
-                           effects=effects, blinded=args.blinded, null_effects=args.null_effects)
+                           effects=effects, blinded=args.blinded, null_effects=args.null_effects,
+                           redcap_record_id=args.redcap_record_id, redcap_repeating=args.redcap_repeating,
+                           oura_format=args.oura_format)
     print(f"simulated {truth['participants']} participants (seed {truth['seed']}, MgT is arm "
           f"{truth['active_arm_code']}) into {args.out_dir / 'raw'}")
     if args.with_faults:

@@ -14,6 +14,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from mglt_pipeline.arms import ACTIVE, ARM_CODES, PLACEBO
+
 SITES: dict[str, str] = {
     "NYC": "America/New_York",
     "CHI": "America/Chicago",
@@ -49,9 +51,9 @@ def participant_ids(n: int) -> list[str]:
 
 def randomize(rng: np.random.Generator, n: int) -> tuple[np.ndarray, str]:
     """Arm codes in permuted blocks of four (1:1), and the code that means MgT."""
-    blocks = [rng.permutation(["A", "A", "B", "B"]) for _ in range((n + 3) // 4)]
+    blocks = [rng.permutation([*ARM_CODES, *ARM_CODES]) for _ in range((n + 3) // 4)]
     codes = np.concatenate(blocks)[:n] if blocks else np.array([], dtype=str)
-    return codes, str(rng.choice(["A", "B"]))
+    return codes, str(rng.choice(list(ARM_CODES)))
 
 
 def _statuses(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, int | None]:
@@ -136,5 +138,5 @@ def randomization_table(design: pd.DataFrame) -> pd.DataFrame:
 
 def unblinding_table(active_code: str) -> pd.DataFrame:
     """unblinding.csv: which arm code is MgT."""
-    return pd.DataFrame({"arm_code": ["A", "B"],
-                         "arm": ["MgT" if c == active_code else "placebo" for c in "AB"]})
+    return pd.DataFrame({"arm_code": list(ARM_CODES),
+                         "arm": [ACTIVE if c == active_code else PLACEBO for c in ARM_CODES]})

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from mglt_pipeline.arms import ACTIVE, ARM_CODES, PLACEBO
 from mglt_pipeline.registry import OUTCOMES, OUTCOMES_BY_ID
 
 from .draws import WEEKS
@@ -87,14 +88,14 @@ def effect_at(week3_effect: float, week: int) -> float:
 def truth_document(effects: Mapping[str, float], seed: int, participants: int, active_arm_code: str,
                    blinded: bool) -> dict:
     """The content of ``truth.json``: every outcome's true difference at every treatment week."""
-    placebo_code = "A" if active_arm_code == "B" else "B"
+    placebo_code = next(c for c in ARM_CODES if c != active_arm_code)
     return {
         "simulated": True,
         "seed": seed,
         "participants": participants,
         "active_arm_code": active_arm_code,
         "placebo_arm_code": placebo_code,
-        "arms": {active_arm_code: "MgT", placebo_code: "placebo"},
+        "arms": {active_arm_code: ACTIVE, placebo_code: PLACEBO},
         "unblinding_written": not blinded,
         "estimand": "difference active (MgT) minus placebo in the expected outcome value, in the "
                     "outcome's registry unit; week_3 is the SAP estimand",

@@ -45,12 +45,14 @@ def plant_oura(raw: Path) -> list[dict]:
 
 
 def plant_redcap(raw: Path) -> list[dict]:
-    """Out-of-range and non-numeric items and an unknown event, one per row; and a .part file."""
+    """Out-of-range and non-numeric items and an event that is not a REDCap event name (``day_7``
+    without its arm), one per row; and a .part file. (Another event of the project, such as
+    ``screening_arm_1``, would be set aside, not quarantined.)"""
     good = _read(sorted((raw / "redcap").glob("export_*.csv"))[0])
     rows = good.iloc[:3].copy()
     rows.iloc[0, rows.columns.get_loc("isi_3")] = "7"
     rows.iloc[1, rows.columns.get_loc("poms_12")] = "a lot"
-    rows.iloc[2, rows.columns.get_loc("redcap_event_name")] = "day_99_arm_1"
+    rows.iloc[2, rows.columns.get_loc("redcap_event_name")] = "day_7"
     path = raw / "redcap" / "export_9_faults.csv"
     write_csv(rows, path)
     rel = path.relative_to(raw.parent).as_posix()
@@ -59,7 +61,7 @@ def plant_redcap(raw: Path) -> list[dict]:
     return [
         _entry("redcap", rel, "1", "isi_3", "7", "range"),
         _entry("redcap", rel, "2", "poms_12", "a lot", "numeric"),
-        _entry("redcap", rel, "3", "redcap_event_name", "day_99_arm_1", "event"),
+        _entry("redcap", rel, "3", "redcap_event_name", "day_7", "event"),
         _entry("redcap", part.relative_to(raw.parent).as_posix(), None, None, None, "part", expect="ignored"),
     ]
 

@@ -14,9 +14,10 @@ import pandas as pd
 
 from . import design as d
 from .draws import DailySpec, daily_values
+from .oura_files import assign_formats, spo2_records, write_export, write_trends
 from .oura_sleep import sleep_periods
 from .oura_time import day_stamps, period_stamps
-from .writers import oura_ids, records, write_oura_collections
+from .writers import oura_ids, participant_records, records, write_oura_collections
 
 MISSING_NIGHT_P = 0.04
 MISSING_ACTIVITY_P = 0.02
@@ -146,8 +147,25 @@ def sleep_docs(rng, effects, is_placebo, zones, dates, present, collected):
     return periods["p"].to_numpy(), records(flat)
 
 
-def simulate_oura(rng: np.random.Generator, design: pd.DataFrame, effects: dict[str, float], raw) -> dict:
-    """Write every participant's four collections; return counts of records per collection."""
+def write_other_ways(rng: np.random.Generator, folder, design: pd.DataFrame, collections: dict,
+                     formats: np.ndarray, also_trends: np.ndarray) -> None:
+    """The account exports and Trends CSVs of the participants who send their data that way."""
+    by_participant = participant_records(design["participant_id"].tolist(), collections)
+    downloaded = (design["day_minus_7"] + pd.to_timedelta(design["last_offset"] + 2, unit="D")).dt.date
+    for i, pid in enumerate(design["participant_id"]):
+        own = by_participant[pid]
+        if formats[i] == "export":
+            days = [r["day"] for r in own["daily_sleep"]]
+            write_export(folder / pid, {**own, "daily_spo2": spo2_records(rng, days)}, downloaded.iloc[i])
+        if formats[i] == "trends" or also_trends[i]:
+            write_trends(folder / pid, own, "2022" if also_trends[i] or rng.random() < 0.5 else "2021")
+
+
+def simulate_oura(rng: np.random.Generator, design: pd.DataFrame, effects: dict[str, float], raw,
+                  oura_format: str = "api", format_rng: np.random.Generator | None = None) -> dict:
+    """Write every participant's four collections, each participant's in the way ``oura_format``
+    gives them (``mixed``: see ``oura_files.assign_formats``); return counts of records per
+    collection and of participants per way."""
     collected = d.collected(design)
     dates = d.dates(design)
     is_placebo = ~design["is_active"].to_numpy()
@@ -162,5 +180,10 @@ def simulate_oura(rng: np.random.Generator, design: pd.DataFrame, effects: dict[
         "daily_activity": daily_activity_docs(rng, effects, is_placebo, zones, dates, activity),
         "daily_readiness": daily_readiness_docs(rng, effects, is_placebo, zones, dates, readiness, newer_app),
     }
-    write_oura_collections(rng, raw / "oura", design["participant_id"].tolist(), collections)
-    return {name: len(recs) for name, (_, recs) in collections.items()}
+    format_rng = format_rng or np.random.default_rng(0)
+    formats, also_trends = assign_formats(format_rng, len(design), oura_format)
+    write_oura_collections(rng, raw / "oura", design["participant_id"].tolist(), collections, formats == "api")
+    write_other_ways(format_rng, raw / "oura", design, collections, formats, also_trends)
+    counts = {name: len(recs) for name, (_, recs) in collections.items()}
+    ways = {way: int((formats == way).sum()) for way in ("api", "export", "trends")}
+    return {**counts, "participants_by_way": {**ways, "api_and_trends": int(also_trends.sum())}}

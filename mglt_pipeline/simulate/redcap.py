@@ -152,3 +152,45 @@ def export_files(rng: np.random.Generator, rows: pd.DataFrame, reexport_p: float
     first.loc[in_progress, "poms_timestamp"] = "[not completed]"
     second = rows[~early | redo]
     return {"export_1.csv": _formatted(first), "export_2.csv": _formatted(second)}
+
+
+REPEATING_FORM = "concomitant_medication"
+"""A repeating instrument the pipeline does not analyse, as a real trial's REDCap project has one."""
+MEDICATIONS = ("ibuprofen", "paracetamol", "melatonin", "cetirizine", "omeprazole")
+
+
+def _medication_rows(rng: np.random.Generator, main: pd.DataFrame, record_id: str) -> pd.DataFrame:
+    """Instance rows of the repeating form: 0..3 medications at some participant-events, each a
+    row of its own with only that form filled (as REDCap exports repeating instruments); ``_owner``
+    is the position of the event's own row."""
+    counts = rng.choice([0, 0, 0, 1, 2, 3], size=len(main))
+    owner = np.repeat(np.arange(len(main)), counts)
+    instance = np.concatenate([np.arange(1, c + 1) for c in counts]) if len(owner) else np.array([], dtype=int)
+    return pd.DataFrame({
+        record_id: main[record_id].to_numpy()[owner],
+        "redcap_event_name": main["redcap_event_name"].to_numpy()[owner],
+        "redcap_repeat_instrument": REPEATING_FORM,
+        "redcap_repeat_instance": instance.astype(str),
+        "cm_drug": rng.choice(MEDICATIONS, size=len(owner)),
+        "cm_dose_mg": rng.choice(["100", "200", "400", "500"], size=len(owner)),
+        f"{REPEATING_FORM}_complete": "2",
+        "_owner": owner,
+    })
+
+
+def project_export(rng: np.random.Generator, export: pd.DataFrame, record_id: str = "record_id",
+                   repeating: bool = False) -> pd.DataFrame:
+    """An export as a real project writes it: the record-id field named ``record_id`` (or as the
+    project named it, e.g. ``study_id``) and, with ``repeating``, the repeat columns and the instance
+    rows of a repeating form after each event's own row. The questionnaire rows are unchanged."""
+    out = export.rename(columns={"record_id": record_id}).reset_index(drop=True)
+    if not repeating:
+        return out
+    medication = _medication_rows(rng, out, record_id)
+    columns = list(out.columns)
+    columns[2:2] = ["redcap_repeat_instrument", "redcap_repeat_instance"]
+    columns += ["cm_drug", "cm_dose_mg", f"{REPEATING_FORM}_complete"]
+    main = out.assign(_owner=np.arange(len(out)), _instance=0)
+    merged = pd.concat([main, medication.assign(_instance=medication["redcap_repeat_instance"].astype(int))],
+                       ignore_index=True).sort_values(["_owner", "_instance"], kind="stable")
+    return merged.reindex(columns=columns).fillna("")

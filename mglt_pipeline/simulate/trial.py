@@ -45,28 +45,35 @@ def _clear_raw(raw: Path) -> None:
 def simulate_trial(out_dir: str | Path, participants: int = 80, seed: int = 1,
                    effects: Mapping[str, float] | None = None, blinded: bool = False,
                    null_effects: bool = False,
-                   first_dose_from: dt.date = d.DEFAULT_FIRST_DOSE_FROM) -> dict:
+                   first_dose_from: dt.date = d.DEFAULT_FIRST_DOSE_FROM,
+                   redcap_record_id: str = "record_id", redcap_repeating: bool = False,
+                   oura_format: str = "api") -> dict:
     """Simulate a trial into ``out_dir``; return the truth document (also written to truth.json).
 
     ``effects`` maps outcome ids to their week_3 difference active minus placebo (overriding the
     defaults of ``effects.DEFAULT_EFFECTS``); ``null_effects=True`` starts from no effect at all.
-    ``blinded=True`` leaves out ``unblinding.csv``.
+    ``blinded=True`` leaves out ``unblinding.csv``. ``redcap_record_id`` names the REDCap record-id
+    field as a project may (``study_id``); ``redcap_repeating`` adds a repeating instrument that is
+    not analysed (its own random stream, so the questionnaire answers are the same either way).
+    ``oura_format`` is the way the Oura data come: ``api``, ``export``, ``trends`` or ``mixed`` (most
+    by API pull, some as account exports, a few as Trends CSVs); the values are the same whichever
+    way (the formats draw from their own stream).
     """
     out, planted = Path(out_dir), resolve_effects(effects, null_effects)
     raw = out / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     _clear_raw(raw)
     (out / "expected_faults.json").unlink(missing_ok=True)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     design = d.simulate_design(streams[0], participants, first_dose_from)
     active_code = design.attrs["active_arm_code"]
     write_csv(_dates_as_text(d.participants_table(design)), raw / "participants.csv")
     write_csv(_dates_as_text(d.randomization_table(design)), raw / "randomization.csv")
     if not blinded:
         write_csv(d.unblinding_table(active_code), raw / "unblinding.csv")
-    counts = oura.simulate_oura(streams[1], design, planted, raw)
+    counts = oura.simulate_oura(streams[1], design, planted, raw, oura_format, streams[7])
     for name, frame in redcap.export_files(streams[4], redcap.questionnaire_rows(streams[2], design, planted)).items():
-        write_csv(frame, raw / "redcap" / name)
+        write_csv(redcap.project_export(streams[6], frame, redcap_record_id, redcap_repeating), raw / "redcap" / name)
     for name, frame in diary.export_files(streams[5], diary.diary_rows(streams[3], design, planted)).items():
         write_csv(frame, raw / "diary" / name)
     truth = truth_document(planted, seed, participants, active_code, blinded)

@@ -50,24 +50,44 @@ def _dump(data: list[dict], next_token: str | None) -> str:
     return json.dumps({"data": data, "next_token": next_token}, separators=(",", ":"))
 
 
+def participant_records(participant_ids: list[str], collections: Mapping[str, tuple[np.ndarray, list[dict]]]
+                        ) -> dict[str, dict[str, list[dict]]]:
+    """Participant id -> collection -> that participant's records."""
+    n = len(participant_ids)
+    out: dict[str, dict[str, list[dict]]] = {pid: {} for pid in participant_ids}
+    for name, (owner, recs) in collections.items():
+        bounds = np.searchsorted(owner, np.arange(n + 1))
+        for i, pid in enumerate(participant_ids):
+            out[pid][name] = recs[bounds[i]:bounds[i + 1]]
+    return out
+
+
 def write_oura_collections(rng: np.random.Generator, folder: Path, participant_ids: list[str],
-                           collections: Mapping[str, tuple[np.ndarray, list[dict]]]) -> None:
-    """``<folder>/<participant_id>/<collection>.json`` (+ ``_2`` page) for every participant.
+                           collections: Mapping[str, tuple[np.ndarray, list[dict]]],
+                           by_api: np.ndarray | None = None) -> None:
+    """``<folder>/<participant_id>/<collection>.json`` (+ ``_2`` page) for every participant whose
+    data come by API pull (``by_api``, default all).
 
     ``collections`` maps a collection name to (participant index of each record, records), records
-    sorted by participant.
+    sorted by participant. The random draws do not depend on ``by_api``, so a participant's API files
+    are the same whichever way the others send theirs.
     """
     n = len(participant_ids)
-    for pid in participant_ids:
-        (folder / pid).mkdir(parents=True, exist_ok=True)
+    by_api = np.ones(n, dtype=bool) if by_api is None else by_api
+    for pid, api in zip(participant_ids, by_api):
+        if api:
+            (folder / pid).mkdir(parents=True, exist_ok=True)
     for name, (owner, recs) in collections.items():
         bounds = np.searchsorted(owner, np.arange(n + 1))
         split = rng.random(n) < SPLIT_PAGES_P[name]
+        tokens = [rng.bytes(12).hex() if split[i] and bounds[i + 1] - bounds[i] > 1 else None for i in range(n)]
         for i, pid in enumerate(participant_ids):
+            if not by_api[i]:
+                continue
             data = recs[bounds[i]:bounds[i + 1]]
             if split[i] and len(data) > 1:
                 half = len(data) // 2
-                (folder / pid / f"{name}.json").write_text(_dump(data[:half], rng.bytes(12).hex()))
+                (folder / pid / f"{name}.json").write_text(_dump(data[:half], tokens[i]))
                 (folder / pid / f"{name}_2.json").write_text(_dump(data[half:], None))
             else:
                 (folder / pid / f"{name}.json").write_text(_dump(data, None))

@@ -10,15 +10,11 @@ rows read = clean + quarantined + superseded + set aside.
 """
 from __future__ import annotations
 
-import logging
-import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from mglt_pipeline.sources.files import ROW
-
-log = logging.getLogger(__name__)
+from mglt_pipeline.validation.privacy import drop_identifiers, is_direct_identifier  # noqa: F401 (their home)
 
 QUARANTINE_COLUMNS = ("source", "file", "row", "line", "participant_id", "key", "field", "value", "rule")
 """``row``: 1-based CSV record (header excluded), Oura record id or position; empty for a whole file.
@@ -26,14 +22,8 @@ QUARANTINE_COLUMNS = ("source", "file", "row", "line", "participant_id", "key", 
 SET_ASIDE_COLUMNS = ("source", "file", "row", "participant_id", "key", "reason")
 """One entry per file, folder or row that is not read or not used, with the reason (a sentence)."""
 SOURCE_FILE = "source_file"
-
-_IDENTIFIER_WORDS = ("email", "e_mail", "phone", "birth", "address", "ssn", "passport")
-_IDENTIFIER_NAMES = frozenset({
-    "name", "first_name", "firstname", "last_name", "lastname", "surname", "full_name", "fullname",
-    "given_name", "family_name", "middle_name", "maiden_name", "participant_name", "patient_name",
-    "dob", "mail", "mobile", "telephone", "tel", "street", "postcode", "postal_code", "zip",
-    "zip_code", "zipcode", "social_security_number", "initials",
-})
+_EMPTY = {columns: pd.DataFrame({c: pd.Series([], dtype="string") for c in columns})
+          for columns in (QUARANTINE_COLUMNS, SET_ASIDE_COLUMNS)}
 
 
 @dataclass
@@ -50,12 +40,17 @@ class Ingested:
     rows_set_aside: int = 0
     dropped_identifiers: dict[str, list[str]] = field(default_factory=dict)
     source_rows_clean: int | None = None
+    columns_ignored: dict[str, list[str]] = field(default_factory=dict)
+    """Per file, the columns read past (not in the table, not identifiers): listed, never silent."""
+    redactions: int = 0
+    """E-mail addresses and phone numbers replaced by ``[redacted]`` in free text."""
+    error: str | None = None
+    """Why the whole source failed (its clean table then empty), e.g. a data-dictionary mismatch."""
 
     @property
     def rows_clean(self) -> int:
         """Clean source rows (REDCap: export rows, not the item rows they become)."""
         return len(self.clean) if self.source_rows_clean is None else self.source_rows_clean
-
 
     @property
     def set_aside_entries(self) -> pd.DataFrame:
@@ -66,9 +61,11 @@ class Ingested:
 def _text_frame(entries: pd.DataFrame | list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
     """Entries in ``columns`` order, every column as text (missing stays missing), so that DuckDB
     types them VARCHAR even when there are none."""
+    if len(entries) == 0:
+        return _EMPTY[columns].copy()
     frame = pd.DataFrame(entries)
     if frame.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="string") for c in columns})
+        return _EMPTY[columns].copy()
     return frame.reindex(columns=list(columns)).astype("string").reset_index(drop=True)
 
 
@@ -102,8 +99,9 @@ def concat_set_aside(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def file_entry(source: str, file: str, field_name: str, value: str, rule: str) -> dict:
-    """The one entry of a whole file that cannot be used (row left empty)."""
-    return {"source": source, "file": file, "row": None, "field": field_name, "value": value,
+    """The one entry of a whole file that cannot be used (row left empty; an empty field or value
+    is missing, not an empty string)."""
+    return {"source": source, "file": file, "row": None, "field": field_name or None, "value": value or None,
             "rule": rule}
 
 
@@ -112,21 +110,6 @@ def set_aside_entry(source: str, file: str, reason: str, row: str | None = None,
     """One file, folder or row not read or not used, and why (row empty for a whole file)."""
     return {"source": source, "file": file, "row": row, "participant_id": participant_id,
             "key": key, "reason": reason}
-
-
-def is_direct_identifier(column: str) -> bool:
-    """True for a column that names a person or reaches them (name, e-mail, phone, birth date,
-    address ...): such columns never enter the warehouse (DATA_CONTRACT.md, participants.csv)."""
-    normal = re.sub(r"[^a-z0-9]+", "_", column.strip().lower()).strip("_")
-    return normal in _IDENTIFIER_NAMES or any(word in normal for word in _IDENTIFIER_WORDS)
-
-
-def drop_identifiers(frame: pd.DataFrame, file: str = "") -> tuple[pd.DataFrame, list[str]]:
-    """``frame`` without its direct-identifier columns, and the names of the columns dropped."""
-    dropped = [c for c in frame.columns if c != ROW and is_direct_identifier(str(c))]
-    if dropped:
-        log.warning("dropped direct-identifier columns %s from %s", ", ".join(dropped), file or "input")
-    return frame.drop(columns=dropped), dropped
 
 
 def supersede(frame: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame, int]:

@@ -13,7 +13,11 @@ SOURCES = ("participants", "randomization", "oura", "redcap", "diary")
 PARTICIPANT = column("participant_id", "text", "Pseudonymous participant id.", required=True)
 SOURCE_FILE = column("source_file", "text", "Raw file the row came from, relative to the data root.",
                      required=True)
-OURA_ID = column("id", "text", "Oura record id.", required=True)
+OURA_ID = column("id", "text", "Oura record id; null for records of the account export and the Trends CSV, "
+                              "which have none.")
+SOURCE_FORMAT = column("source_format", "text", "The way the record arrived: api (Oura API v2), export (the "
+                                                "account data export) or trends (the web Trends CSV).",
+                       required=True, isin=("api", "export", "trends"))
 OURA_DAY = column("day", "date", "Oura day of the document (DATA_CONTRACT.md: the night's day rule).",
                   required=True)
 TIMESTAMP_TEXT = column("timestamp", "text", "Oura's timestamp of the document, as given.")
@@ -57,7 +61,7 @@ OURA_DAILY_SLEEP = TableContract(
     (PARTICIPANT, OURA_ID, OURA_DAY, *_scores("score"), TIMESTAMP_TEXT,
      *_scores("contributors_deep_sleep", "contributors_efficiency", "contributors_latency",
               "contributors_rem_sleep", "contributors_restfulness", "contributors_timing",
-              "contributors_total_sleep"), SOURCE_FILE),
+              "contributors_total_sleep"), SOURCE_FORMAT, SOURCE_FILE),
     key=("participant_id", "day"))
 
 OURA_SLEEP_PERIODS = TableContract(
@@ -76,7 +80,7 @@ OURA_SLEEP_PERIODS = TableContract(
      column("average_hrv", "number", "Average HRV, ms."),
      column("bedtime_start_utc", "timestamp", "bedtime_start in UTC (naive)."),
      column("bedtime_end_utc", "timestamp", "bedtime_end in UTC (naive)."),
-     column("utc_offset_min", "integer", "UTC offset of bedtime_end, minutes."), SOURCE_FILE),
+     column("utc_offset_min", "integer", "UTC offset of bedtime_end, minutes."), SOURCE_FORMAT, SOURCE_FILE),
     key=("participant_id", "id"))
 
 OURA_DAILY_ACTIVITY = TableContract(
@@ -90,7 +94,7 @@ OURA_DAILY_ACTIVITY = TableContract(
                "resting_time", "non_wear_time"), TIMESTAMP_TEXT,
      *_scores("contributors_meet_daily_targets", "contributors_move_every_hour",
               "contributors_recovery_time", "contributors_stay_active", "contributors_training_frequency",
-              "contributors_training_volume"), SOURCE_FILE),
+              "contributors_training_volume"), SOURCE_FORMAT, SOURCE_FILE),
     key=("participant_id", "day"))
 
 OURA_DAILY_READINESS = TableContract(
@@ -102,7 +106,7 @@ OURA_DAILY_READINESS = TableContract(
      *_scores("contributors_activity_balance", "contributors_body_temperature", "contributors_hrv_balance",
               "contributors_previous_day_activity", "contributors_previous_night",
               "contributors_recovery_index", "contributors_resting_heart_rate",
-              "contributors_sleep_balance"), SOURCE_FILE),
+              "contributors_sleep_balance"), SOURCE_FORMAT, SOURCE_FILE),
     key=("participant_id", "day"))
 
 QUESTIONNAIRE_ITEMS = TableContract(

@@ -45,7 +45,7 @@ def _report_problems(root: Path, state: DataRootState, runs_with_report: list[st
     if expected is None:
         state.problems.append("a report is published, but no committed run wrote one")
     elif state.report_run != expected:
-        state.pending_report = (staging_dir(root / REPORTS_DIR, expected) / REPORT_FILE).exists()
+        state.pending_report = (staging_dir(root, expected) / REPORTS_DIR / REPORT_FILE).exists()
         if not state.pending_report:
             state.problems.append(f"the report is not the one of run {expected}, the last that committed one")
 
@@ -76,7 +76,7 @@ def data_root_state(root: Path | str) -> DataRootState:
                 state.problems.append(f"table {table} has {count} rows; run {stamps[table][0]} wrote {stamps[table][1]}")
             state.table_runs[table] = stamps[table][0]
         state.problems += [f"table {t} is stamped but missing" for t in sorted(set(stamps) - set(data))]
-    _report_problems(root, state, [r for r, files in runs if REPORT_FILE in (files or "").split(",")])
+    _report_problems(root, state, [r for r, files in runs if f"{REPORTS_DIR}/{REPORT_FILE}" in (files or "").split(",")])
     return state
 
 

@@ -10,6 +10,7 @@ table has no types to show.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 
 import pandas as pd
@@ -40,7 +41,7 @@ def _is_boolean(series: pd.Series) -> bool:
 
 
 def _is_timestamp(series: pd.Series) -> bool:
-    return types.is_datetime64_dtype(series.dtype)
+    return types.is_datetime64_any_dtype(series.dtype)
 
 
 def _is_date(series: pd.Series) -> bool:
@@ -50,6 +51,12 @@ def _is_date(series: pd.Series) -> bool:
     return bool((values == values.dt.normalize()).all())
 
 
+def _is_sas_date(series: pd.Series) -> bool:
+    """Dates as the ADaM frames hold them: ``datetime.date`` objects (or None), as SAS stores a date."""
+    values = series.dropna()
+    return series.dtype == object and all(type(v) is date for v in values)
+
+
 TYPES = {
     "text": (_is_text, "VARCHAR"),
     "integer": (_is_integer, "BIGINT"),
@@ -57,6 +64,7 @@ TYPES = {
     "boolean": (_is_boolean, "BOOLEAN"),
     "date": (_is_date, "TIMESTAMP (midnight)"),
     "timestamp": (_is_timestamp, "TIMESTAMP"),
+    "sas_date": (_is_sas_date, "DATE"),
 }
 """Logical type -> (test of a pandas column, the DuckDB type it is stored as)."""
 

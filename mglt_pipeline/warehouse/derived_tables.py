@@ -6,6 +6,7 @@ by itself; every other column is stated here.
 """
 from __future__ import annotations
 
+from mglt_pipeline.effects.covariance import FALLBACK_ORDER
 from mglt_pipeline.registry import FAMILIES, OUTCOMES, outcomes_from
 from mglt_pipeline.scoring.instruments import INSTRUMENTS, Instrument
 from mglt_pipeline.visits import POST_BASELINE_VISITS, VISITS
@@ -151,6 +152,23 @@ _FIT = (
     column("pp_se", "number", "SE of the per-protocol estimate."),
     column("pp_p", "number", "p of the per-protocol estimate.", ge=0, le=1))
 
+_MMRM = (
+    column("mmrm_estimate", "number", "MMRM (SAP sensitivity): the same contrast, Kenward-Roger adjusted."),
+    column("mmrm_se", "number", "SE of the MMRM estimate (Kenward-Roger adjusted)."),
+    column("mmrm_df", "number", "Kenward-Roger df of the MMRM estimate."),
+    column("mmrm_df_method", "text", "kenward-roger; null when no MMRM was fitted."),
+    column("mmrm_ci_low", "number", "95% CI of the MMRM estimate, lower."),
+    column("mmrm_ci_high", "number", "95% CI of the MMRM estimate, upper."),
+    column("mmrm_p_value", "number", "p of the MMRM estimate.", ge=0, le=1),
+    column("mmrm_df_satterthwaite", "number", "Satterthwaite df of the MMRM estimate, for comparison."),
+    column("mmrm_covariance", "text", "The first covariance structure of the SAP's order that converged; "
+                                      "empty when none did.",
+           isin=(*FALLBACK_ORDER, "")),
+    column("mmrm_n_active", "integer", "Active participants in the MMRM.", ge=0),
+    column("mmrm_n_placebo", "integer", "Placebo participants in the MMRM.", ge=0),
+    column("ancova_n_active", "number", "Active completers in the ANCOVA."),
+    column("ancova_n_placebo", "number", "Placebo completers in the ANCOVA."))
+
 EFFECT_TABLE = TableContract(
     "effect_<outcome id>", "treatment_effects",
     "One outcome's treatment effects, one row per post-baseline visit, from the SAP's primary mixed "
@@ -165,7 +183,7 @@ EFFECT_TABLE = TableContract(
      column("ancova_n", "number", "Completers in the ANCOVA."),
      column("pp_df", "number", "df of the per-protocol estimate."),
      column("pp_n_active", "number", "Active participants in the per-protocol model."),
-     column("pp_n_placebo", "number", "Placebo participants in the per-protocol model.")),
+     column("pp_n_placebo", "number", "Placebo participants in the per-protocol model."), *_MMRM),
     key=("visit",), tables=tuple(f"effect_{o.id}" for o in OUTCOMES))
 
 TREATMENT_EFFECTS = TableContract(
@@ -176,7 +194,9 @@ TREATMENT_EFFECTS = TableContract(
      column("better", "text", "Which direction is better.", required=True, isin=("higher", "lower")),
      column("visit", "text", "week_3.", required=True), *_MODEL, *_ESTIMATE,
      column("p_adj", "number", "BH-adjusted p within the family.", ge=0, le=1),
-     column("improved", "boolean", "p_adj < 0.05 in the better direction.", required=True), *_FIT),
+     column("improved", "boolean", "p_adj < 0.05 in the better direction.", required=True), *_FIT, *_MMRM,
+     column("pp_n_active", "number", "Active participants in the per-protocol model."),
+     column("pp_n_placebo", "number", "Placebo participants in the per-protocol model.")),
     key=("outcome",))
 
 CONTRACTS = (*(score_contract(i) for i in INSTRUMENTS), OURA_NIGHTLY, DIARY_DAILY, OUTCOME_WINDOWS,

@@ -1,8 +1,9 @@
-"""A run's writes, committed together: one DuckDB transaction and the run's report files.
+"""A run's writes, committed together: one DuckDB transaction and the run's output files.
 
 Every table a run writes goes into one transaction on one connection; the run's steps read their
-inputs through the same connection, so they see what the run wrote before. Report files (the HTML
-report, figures, validation pages) are written aside, under ``reports/.staging/<run id>/``. When the
+inputs through the same connection, so they see what the run wrote before. Output files (the HTML
+report, figures, validation pages under ``reports/``, the ADaM files under ``submission/``) are written
+aside, under ``<data root>/.staging/<run id>/`` at their path relative to the data root. When the
 run succeeds, the transaction is committed with a row in ``warehouse_runs`` and a stamp per table in
 ``warehouse_tables``, then the staged files replace the published ones. A run that fails rolls back
 and its staged files are removed; a run killed at any moment leaves an uncommitted transaction, which
@@ -36,9 +37,10 @@ BOOKKEEPING_SQL = (
 )
 
 
-def staging_dir(reports: Path, run_id: str) -> Path:
-    """Where run ``run_id`` writes its report files until it commits."""
-    return Path(reports) / STAGING / run_id
+def staging_dir(root: Path, run_id: str) -> Path:
+    """Where run ``run_id`` writes its output files (at their path under the data root ``root``) until
+    it commits."""
+    return Path(root) / STAGING / run_id
 
 
 def staged_files(folder: Path) -> list[str]:
@@ -56,18 +58,18 @@ def mark_whole_directory(folder: Path, relative: str) -> None:
         handle.write(relative + "\n")
 
 
-def publish(reports: Path, run_id: str) -> list[str]:
-    """Move run ``run_id``'s staged files into ``reports`` (each replacing its published copy with an
-    atomic rename; a folder marked whole replaces the published folder); returns what moved."""
-    folder = staging_dir(reports, run_id)
+def publish(root: Path, run_id: str) -> list[str]:
+    """Move run ``run_id``'s staged files into the data root ``root`` (each replacing its published copy
+    with an atomic rename; a folder marked whole replaces the published folder); returns what moved."""
+    folder = staging_dir(root, run_id)
     marker = folder / WHOLE_DIRECTORIES
     whole = marker.read_text(encoding="utf-8").split() if marker.exists() else []
     for relative in whole:
         if (folder / relative).is_dir():
-            shutil.rmtree(Path(reports) / relative, ignore_errors=True)
+            shutil.rmtree(Path(root) / relative, ignore_errors=True)
     moved = staged_files(folder)
     for relative in moved:
-        target = Path(reports) / relative
+        target = Path(root) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(folder / relative, target)
     shutil.rmtree(folder, ignore_errors=True)
@@ -78,17 +80,17 @@ def committed_runs(connection: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in connection.execute(f"select run_id from {RUNS_TABLE}").fetchall()}
 
 
-def recover(connection: duckdb.DuckDBPyConnection, reports: Path) -> dict[str, list[str]]:
+def recover(connection: duckdb.DuckDBPyConnection, root: Path) -> dict[str, list[str]]:
     """Finish what a killed run left: publish the staged files of committed runs, remove the others'.
     Call with the data root's lock held (``warehouse.lock``)."""
     done: dict[str, list[str]] = {}
-    staging = Path(reports) / STAGING
+    staging = Path(root) / STAGING
     if not staging.is_dir():
         return done
     committed = committed_runs(connection)
     for folder in sorted(p for p in staging.iterdir() if p.is_dir()):
         if folder.name in committed:
-            done[folder.name] = publish(reports, folder.name)
+            done[folder.name] = publish(root, folder.name)
         else:
             shutil.rmtree(folder, ignore_errors=True)
     return done
@@ -98,14 +100,15 @@ class WarehouseRun:
     """The warehouse as one run sees it: reads and writes in one transaction, committed or rolled
     back as a whole by ``finish``."""
 
-    def __init__(self, database: Path, reports: Path, run_id: str) -> None:
-        self.database, self.reports, self.run_id = Path(database), Path(reports), run_id
+    def __init__(self, database: Path, root: Path, run_id: str,
+                 connection: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.database, self.root, self.run_id = Path(database), Path(root), run_id
         self.written: dict[str, int] = {}
-        self.connection = duckdb.connect(str(self.database))
+        self.connection = connection if connection is not None else duckdb.connect(str(self.database))
         for statement in BOOKKEEPING_SQL:
             self.connection.execute(statement)
-        self.recovered = recover(self.connection, self.reports)
-        staging_dir(self.reports, run_id).mkdir(parents=True, exist_ok=True)
+        self.recovered = recover(self.connection, self.root)
+        staging_dir(self.root, run_id).mkdir(parents=True, exist_ok=True)
         self.connection.execute("begin transaction")
 
     def write(self, table: str, frame: pd.DataFrame) -> None:
@@ -123,14 +126,14 @@ class WarehouseRun:
 
     def finish(self, commit: bool) -> str:
         """Commit the run's tables and publish its files, or roll both back; close. Says which."""
-        staged = staged_files(staging_dir(self.reports, self.run_id))
+        staged = staged_files(staging_dir(self.root, self.run_id))
         try:
             if commit and (self.written or staged):
                 self._commit(staged)
-                publish(self.reports, self.run_id)
-                return f"committed {len(self.written)} tables and {len(staged)} report files of run {self.run_id}"
+                publish(self.root, self.run_id)
+                return f"committed {len(self.written)} tables and {len(staged)} output files of run {self.run_id}"
             self.connection.execute("rollback")
-            shutil.rmtree(staging_dir(self.reports, self.run_id), ignore_errors=True)
+            shutil.rmtree(staging_dir(self.root, self.run_id), ignore_errors=True)
             if not commit:
                 return (f"rolled back run {self.run_id}: its {len(self.written)} tables and {len(staged)} report "
                         "files were not committed; the warehouse and reports are those of the last committed run")

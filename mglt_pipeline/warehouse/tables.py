@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
-from mglt_pipeline.warehouse import clean_tables, derived_tables
+from mglt_pipeline.warehouse import clean_tables, deliverable_tables, derived_tables
 from mglt_pipeline.warehouse.contract import TableContract, column
 
 RUNS_TABLE = "warehouse_runs"
@@ -24,7 +24,7 @@ BOOKKEEPING = (
         (column("run_id", "text", "Dagster run id.", required=True),
          column("committed_at", "timestamp", "When the run's writes were committed (UTC).", required=True),
          column("tables", "text", "The tables the run wrote, comma separated."),
-         column("files", "text", "The report files the run wrote (relative to reports/), comma separated.")),
+         column("files", "text", "The output files the run wrote (relative to the data root), comma separated.")),
         key=("run_id",)),
     TableContract(
         TABLES_TABLE, "warehouse",
@@ -36,8 +36,10 @@ BOOKKEEPING = (
         key=("table_name",)),
 )
 CONTRACT_MODULES = {clean_tables: "mglt_pipeline/warehouse/clean_tables.py",
-                    derived_tables: "mglt_pipeline/warehouse/derived_tables.py"}
-CONTRACTS: tuple[TableContract, ...] = (*clean_tables.CONTRACTS, *derived_tables.CONTRACTS, *BOOKKEEPING)
+                    derived_tables: "mglt_pipeline/warehouse/derived_tables.py",
+                    deliverable_tables: "mglt_pipeline/warehouse/deliverable_tables.py"}
+CONTRACTS: tuple[TableContract, ...] = (*clean_tables.CONTRACTS, *derived_tables.CONTRACTS,
+                                        *deliverable_tables.CONTRACTS, *BOOKKEEPING)
 _BY_TABLE = {name: contract for contract in CONTRACTS for name in contract.table_names}
 _WHERE = {id(contract): path for module, path in CONTRACT_MODULES.items() for contract in module.CONTRACTS}
 
@@ -90,8 +92,10 @@ def duplicated_keys(table: str, frame: pd.DataFrame) -> list[str]:
     columns = ", ".join(f'"{k}"' for k in key)
     with duckdb.connect() as connection:
         connection.register("frame", frame)
-        repeated = connection.execute(f"select {columns}, count(*) as n from frame group by {columns} "
-                                      "having count(*) > 1 order by n desc").df()
+        complete = " and ".join(f'"{k}" is not null' for k in key)  # a null is no key value (an Oura
+        # record of the account export has no id): uniqueness is of the keys that are there
+        repeated = connection.execute(f"select {columns}, count(*) as n from frame where {complete} "
+                                      f"group by {columns} having count(*) > 1 order by n desc").df()
     if repeated.empty:
         return []
     examples = repeated.head(3).drop(columns="n").to_dict("records")
