@@ -53,8 +53,8 @@ def test_every_registry_outcome_has_an_effect_asset_fed_by_the_analysis_dataset(
 
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mglt_pipeline"
-FILE_ASSETS = {"forest_plot", "trial_report"}
-"""Assets that write report files, not warehouse tables."""
+FILE_ASSETS = {"forest_plot", "trial_report", "consort_diagram", "define_xml", "rtf_tables", "redcap_pull"}
+"""Assets that write files (reports, submission, raw REDCap exports), not warehouse tables."""
 
 
 def test_the_package_uses_no_private_dagster_module():

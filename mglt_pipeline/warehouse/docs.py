@@ -20,8 +20,20 @@ SECTIONS = {
     "scored": "Scored instruments (group `scored`)",
     "windows": "Windows (group `windows`)",
     "analysis": "Analysis (group `analysis`)",
+    "adherence": "Adherence and missing data (group `adherence`)",
     "treatment_effects": "Treatment effects (group `treatment_effects`)",
+    "submission": "Submission (group `submission`)",
+    "pull": "API pulls (group `pull`)",
     "warehouse": "Warehouse bookkeeping (written by the IO manager, not by an asset)",
+}
+NOTES = {
+    "submission": "CDISC ADaM datasets with the ADaMIG variable names and labels, also written as files under "
+                  "`<data root>/submission/`: SAS transport v5 (`<name>.xpt`) and Dataset-JSON v1.1 "
+                  "(`<name>.json`), described by `define.xml` (Define-XML 2.1). Character values are `\"\"` when "
+                  "missing (SAS has no null text). The `rtf_tables` asset writes "
+                  "`<data root>/reports/tables/*.rtf` and `consort_diagram` (group `report`) "
+                  "`<data root>/reports/consort_diagram.svg`; they have no table.\n",
+    "pull": "`redcap_pull` writes files under `raw/redcap/` only (no table).\n",
 }
 INTRO = """\
 # Warehouse tables
@@ -63,6 +75,8 @@ def tables_markdown(contracts: tuple[TableContract, ...] = CONTRACTS) -> str:
         members = [c for c in contracts if c.group == group]
         if title:
             parts.append(f"## {title}\n")
+        if group in NOTES:
+            parts.append(NOTES[group])
         parts += [contract_markdown(c) for c in members]
     unplaced = [c.name for c in contracts if c.group not in SECTIONS]
     if unplaced:
