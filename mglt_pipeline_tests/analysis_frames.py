@@ -78,15 +78,28 @@ def score_table(source: str, values: dict[tuple[str, str], float]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
+def _allowed_text(column) -> str:
+    """A value a required text column accepts: the first of its allowed values, else "stand-in"."""
+    allowed = [c.statistics.get("allowed_values") for c in column.checks if c.name == "isin"]
+    return sorted(allowed[0])[0] if allowed and allowed[0] else "stand-in"
+
+
+def _stand_in_value(column):
+    """A value a required column accepts, for a column the stand-in does not need."""
+    if column.type == "text":
+        return _allowed_text(column)
+    return {"integer": 0, "number": 0.0, "boolean": False}.get(column.type, pd.Timestamp("2000-01-01"))
+
+
 def conforming(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every column of the table's warehouse contract that it lacks, all null (a text
-    column that may not be null: "stand-in"), so that a hand-made stand-in can be stored by the
+    column that may not be null: its first allowed value, "stand-in", 0 or False), so that a hand-made stand-in can be stored by the
     warehouse IO manager, which refuses partial tables; whole numbers of a ``number`` column as floats."""
     from mglt_pipeline.warehouse.tables import contract_for
 
     nulls = {"text": object, "number": "float64", "integer": "Int64", "boolean": "boolean",
              "date": "datetime64[ns]", "timestamp": "datetime64[ns]"}
-    missing = {c.name: pd.Series("stand-in" if not c.nullable and c.type == "text" else
+    missing = {c.name: pd.Series(_stand_in_value(c) if not c.nullable else
                                  pd.NA if c.type in ("integer", "boolean") else None, index=frame.index,
                                  dtype=nulls[c.type]) for c in contract_for(table).columns if c.name not in frame}
     numbers = {c.name: frame[c.name].astype("float64") for c in contract_for(table).columns

@@ -100,20 +100,20 @@ def test_a_trial_is_pulled_isolating_the_expired_token_and_the_automation_reruns
     # the instance's files (captured logs) lie under the data root, as `make pull` puts DAGSTER_HOME there
     instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
     settle(root)
-    before = automation_would_run(defs, root, instance, None)
+    before = automation_would_run(defs, root, instance)
 
     with ApiServer(api) as server:
         first = materialize_pulls(root, server, token_file, instance)
         assert first.success
         served_first = list(api.log)
         settle(root)
-        tick = automation_would_run(defs, root, instance, before.cursor)
+        tick = automation_would_run(defs, root, instance)
         listing = raw_listing(root)
         second = materialize_pulls(root, server, token_file, instance)
         assert second.success
         unchanged = raw_listing(root) == listing
         settle(root)
-        idle = automation_would_run(defs, root, instance, tick.cursor)
+        idle = automation_would_run(defs, root, instance)
 
     # the expired token is one participant's status; everyone else was pulled
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mglt_pipeline.defs.report import trial_report, trial_report_complete
+from mglt_pipeline.defs.report import CONSORT_FILE, trial_report, trial_report_complete
 from mglt_pipeline.paths import FOREST_PLOT_FILE, REPORT_FILE, adjusted_means_file
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.resources import DataRoot
@@ -32,8 +32,9 @@ def upstream_assets(blinded: bool) -> list[dg.AssetsDefinition]:
 
 
 def write_figures(root, inputs) -> None:
-    """The figures the effects assets write under reports/figures/, which the report reads."""
+    """The figures the effects assets and the CONSORT diagram write under reports/, which the report reads."""
     figures = {FOREST_PLOT_FILE: inputs.forest_png} | {adjusted_means_file(o.id): inputs.outcome_pngs[o.id] for o in OUTCOMES}
+    figures[CONSORT_FILE] = (inputs.consort_svg or "<svg xmlns='http://www.w3.org/2000/svg'/>").encode("utf-8")
     for relative, png in figures.items():
         (root / "reports" / relative).parent.mkdir(parents=True, exist_ok=True)
         (root / "reports" / relative).write_bytes(png)

@@ -134,7 +134,8 @@ DIARY_ENTRIES = TableContract(
      SOURCE_FILE),
     key=("participant_id", "date"))
 
-_ENTRY = (column("source", "text", "Source: " + ", ".join(SOURCES) + ".", isin=SOURCES),
+_ENTRY = (column("source", "text", "Source: " + ", ".join(SOURCES) + ", or raw for a file or folder of raw/ "
+                                    "that belongs to no source.", isin=(*SOURCES, "raw")),
           column("file", "text", "Raw file (a folder for a folder not read), relative to the data root."),
           column("row", "text", "1-based CSV record (header excluded), or the Oura record id, or its "
                                 "position in the file; null for a whole file."))
