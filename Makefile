@@ -30,7 +30,7 @@ pull: install
 	MGLT_DATA_DIR="$(DATA_DIR)" $(BIN)/python -m mglt_pipeline.pull
 
 test: install
-	$(BIN)/python -m pytest -q mglt_pipeline_tests
+	$(BIN)/python -m pytest -q -n auto --dist loadfile mglt_pipeline_tests
 
 ui: install
 	@mkdir -p "$(DAGSTER_HOME)"

@@ -40,7 +40,7 @@ setup(
         "odmlib>=0.2",
         "lxml>=5.0",
     ],
-    extras_require={"dev": ["pytest>=8", "hypothesis>=6.100"]},
+    extras_require={"dev": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100"]},
     entry_points={
         "console_scripts": [
             "mglt-simulate=mglt_pipeline.simulate.__main__:main",
