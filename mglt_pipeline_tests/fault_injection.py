@@ -26,7 +26,7 @@ from mglt_pipeline.analysis.dataset import derive_analysis_dataset
 from mglt_pipeline.analysis.diary import derive_diary_daily, supplement_adherence
 from mglt_pipeline.analysis.nightly import derive_oura_nightly
 from mglt_pipeline.analysis.windows import derive_outcome_windows
-from mglt_pipeline.effects.primary import arm_labels
+from mglt_pipeline.arms import arm_labels
 from mglt_pipeline.effects.tables import effect_table
 from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.scoring.instruments import INSTRUMENTS

@@ -12,9 +12,10 @@ from statsmodels.stats.multitest import multipletests
 
 from mglt_pipeline.effects.effect_size import hedges_g
 from mglt_pipeline.effects.multiplicity import benjamini_hochberg, improved
-from mglt_pipeline.effects.primary import (
-    VISITS, ArmLabels, arm_labels, fit_primary, model_rows, sap_design, t_estimate,
-)
+from mglt_pipeline.arms import ArmLabels, arm_labels
+from mglt_pipeline.effects.estimates import t_estimate
+from mglt_pipeline.effects.primary import fit_primary, model_rows, sap_design
+from mglt_pipeline.visits import POST_BASELINE_VISITS as VISITS
 from mglt_pipeline.effects.sensitivity import ancova_completers
 from mglt_pipeline.effects.simulate import simulate_analysis_dataset
 from mglt_pipeline.effects.tables import effect_table, treatment_effects_table

@@ -100,7 +100,7 @@ def test_a_trial_is_pulled_isolating_the_expired_token_and_the_automation_reruns
     # the instance's files (captured logs) lie under the data root, as `make pull` puts DAGSTER_HOME there
     instance = dg.DagsterInstance.ephemeral(tempdir=str(root / "dagster_home"))
     settle(root)
-    before = automation_would_run(defs, root, instance)
+    automation_would_run(defs, root, instance)  # the trial before the pull: observed, as a first run would
 
     with ApiServer(api) as server:
         first = materialize_pulls(root, server, token_file, instance)

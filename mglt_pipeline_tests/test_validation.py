@@ -10,7 +10,8 @@ from mglt_pipeline.sources.oura import read_oura
 from mglt_pipeline.sources.redcap import read_redcap
 from mglt_pipeline.sources.trial_files import read_diary, read_participants, read_randomization
 from mglt_pipeline.validation import oura_rules
-from mglt_pipeline.validation.quarantine import QUARANTINE_COLUMNS, is_direct_identifier, supersede
+from mglt_pipeline.validation.privacy import is_direct_identifier
+from mglt_pipeline.validation.quarantine import QUARANTINE_COLUMNS, supersede
 from mglt_pipeline_tests.ingest_fixtures import (
     PARTICIPANTS_HEADER, PARTICIPANTS_ROWS, collection, csv_text, daily_record, redcap_header, redcap_row,
     sleep_record, write,

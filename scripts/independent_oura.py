@@ -159,7 +159,7 @@ def load_oura(con, raw: Path, columns: dict[str, list[str]]) -> None:
     all_columns = sorted({c for cs in columns.values() for c in cs})
     selects = record_selects(discover(raw / "oura"), columns)
     union = " UNION ALL BY NAME ".join(f"SELECT * FROM ({s})" for s in selects) or \
-        f"SELECT NULL AS collection WHERE false"
+        "SELECT NULL AS collection WHERE false"
     local_end = "TRY_STRPTIME(substr(bedtime_end, 1, 19), '%Y-%m-%dT%H:%M:%S')"
     hours = "(epoch(TRY_CAST(bedtime_end AS TIMESTAMPTZ)) - epoch(TRY_CAST(bedtime_start AS TIMESTAMPTZ))) / 3600"
     con.execute(f"""

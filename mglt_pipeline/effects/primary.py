@@ -20,14 +20,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mglt_pipeline.arms import BLINDED_ARMS, UNBLINDED_ARMS, ArmLabels, arm_labels  # noqa: F401
+from mglt_pipeline.arms import ArmLabels
 from mglt_pipeline.effects.design import FIXED_EFFECTS, Design, sap_levels
-from mglt_pipeline.effects.estimates import (  # noqa: F401
-    DF_NORMAL, DF_SATTERTHWAITE, NOT_ESTIMATED, Estimate, t_estimate,
-)
+from mglt_pipeline.effects.estimates import NOT_ESTIMATED, Estimate, t_estimate
 from mglt_pipeline.effects.reml import FitError, RandomInterceptFit, fit_random_intercept
 from mglt_pipeline.effects.satterthwaite import RandomInterceptInference
-from mglt_pipeline.visits import POST_BASELINE_VISITS as VISITS  # noqa: F401
 
 MODEL = f"LMM (REML): {FIXED_EFFECTS} + (1 | participant_id)"
 INTERACTION = "C(visit):arm"

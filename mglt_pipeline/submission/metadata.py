@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from mglt_pipeline.registry import FAMILIES, FAMILY_TITLES, OUTCOMES, Outcome
+from mglt_pipeline.registry import FAMILIES, OUTCOMES, Outcome
 
 STUDY_ID = "MGLT01"
 STUDY_NAME = "MGLT01 sleep trial"

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from mglt_pipeline.validation.privacy import drop_identifiers, is_direct_identifier  # noqa: F401 (their home)
-
 QUARANTINE_COLUMNS = ("source", "file", "row", "line", "participant_id", "key", "field", "value", "rule")
 """``row``: 1-based CSV record (header excluded), Oura record id or position; empty for a whole file.
 ``line``: 1-based line of the file where the record starts (CSV). ``key``: event, date or day."""
