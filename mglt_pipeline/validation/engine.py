@@ -102,10 +102,13 @@ def judge_column(values: pd.Series, column: pa.Column) -> tuple[pd.Series, np.nd
     for check in column.checks:
         if not present.any():
             break
-        output = check(typed[present]).check_output
+        every = present.all()  # the usual case: no copy, and the output is already in row order
+        output = check(typed if every else typed[present]).check_output
         passed = np.ones(len(values), dtype=bool)
         if isinstance(output, pd.Series):
-            passed[np.flatnonzero(present)] = output.reindex(typed.index[present]).fillna(False).to_numpy(dtype=bool)
+            if not (every and output.index.equals(typed.index)):
+                output = output.reindex(typed.index[present])
+            passed[present] = output.fillna(False).to_numpy(dtype=bool)
         else:
             passed[present] = bool(output)
         failed = present & ~passed
