@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from functools import lru_cache
+from pathlib import Path, PurePath
 
 from mglt_pipeline.validation.quarantine import SOURCE_FILE
 
@@ -114,19 +115,27 @@ def _kind(collection: str) -> str:
 
 def classify(path: Path) -> OuraFile:
     """The way, collection and kind of one file, from its name alone."""
-    name, suffix = path.name, path.suffix.lower()
+    way, collection, kind, page = _classify_name(path.name)
+    return OuraFile(path, way, collection, kind, page)
+
+
+@lru_cache(maxsize=4096)
+def _classify_name(name: str) -> tuple[str | None, str | None, str, int]:
+    """(way, collection, kind, page) of a file name: every participant folder repeats the same few
+    names, so each is worked out once."""
+    suffix = PurePath(name).suffix.lower()
     export = _EXPORT_NAME.fullmatch(name)
     if export:
         collection = export.group(1).lower().replace("-", "_")
         kind = _kind(collection)
-        return OuraFile(path, "export", collection, "other" if kind == "unknown" else kind)
+        return "export", collection, "other" if kind == "unknown" else kind, 1
     if suffix == ".json":
-        stem = path.stem.lower()
+        stem = PurePath(name).stem.lower()
         page = _PAGE.fullmatch(stem)
         if stem not in KNOWN_NAMES and page and page.group(1) in KNOWN_NAMES:
-            return OuraFile(path, "api", page.group(1), _kind(page.group(1)), int(page.group(2)))
+            return "api", page.group(1), _kind(page.group(1)), int(page.group(2))
         if stem in KNOWN_NAMES:
-            return OuraFile(path, "api", stem, _kind(stem))
+            return "api", stem, _kind(stem), 1
     if suffix == ".csv":
-        return OuraFile(path, "trends", None, "csv")
-    return OuraFile(path, None, None, "unknown")
+        return "trends", None, "csv", 1
+    return None, None, "unknown", 1

@@ -20,31 +20,48 @@ _ISO_DATE_TEXT = r"^\d{4}-\d{2}-\d{2}$"
 _NO_TEXT = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "boolean", "empty"})
 
 
-def is_missing(values: pd.Series) -> pd.Series:
-    """Cells that hold no value: null, NaN or the empty string."""
-    missing = values.isna()
+def _text_kind(values: pd.Series) -> str | None:
+    """What an object or string column holds (``pandas.api.types.infer_dtype``, nulls skipped),
+    worked out once per column and shared by the parsers; None for any other dtype."""
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-        if pd.api.types.infer_dtype(values, skipna=True) not in _NO_TEXT:  # no empty string without text
-            missing = missing | (values.astype(object) == "")
-    return missing.to_numpy(dtype=bool)
+        return pd.api.types.infer_dtype(values, skipna=True)
+    return None
 
 
-def _is_bool(values: pd.Series) -> np.ndarray:
+def is_missing(values: pd.Series, kind: str | None = None) -> np.ndarray:
+    """Cells that hold no value: null, NaN or the empty string (``kind``: ``_text_kind(values)``
+    when the caller has it)."""
+    missing = values.isna().to_numpy(dtype=bool)
+    if kind is None:
+        kind = _text_kind(values)
+    if kind is not None and kind not in _NO_TEXT:  # no empty string without text
+        missing = missing | (values.astype(object) == "").to_numpy(dtype=bool)
+    return missing
+
+
+def _is_bool(values: pd.Series, kind: str | None) -> np.ndarray:
     """Cells holding a JSON/Python boolean (``True`` would otherwise pass as the number 1)."""
     if values.dtype == bool:
         return np.ones(len(values), dtype=bool)
-    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty", "floating",
-                                                                                     "integer", "mixed-integer-float"):
-        return np.zeros(len(values), dtype=bool)
-    kind = pd.api.types.infer_dtype(values, skipna=True)  # one pass in C: most columns hold no boolean
-    if kind in ("string", "integer", "floating", "mixed-integer-float", "decimal", "empty"):
-        return np.zeros(len(values), dtype=bool)
+    if values.dtype != object or kind in ("string", "integer", "floating", "mixed-integer-float", "decimal", "empty"):
+        return np.zeros(len(values), dtype=bool)  # one pass in C: most columns hold no boolean
     return values.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool)
+
+
+_NUMBERS_ONLY = frozenset({"integer", "floating", "mixed-integer-float", "empty"})
+"""Kinds of an object column that holds numbers and nulls only (no text, no boolean): JSON numbers."""
 
 
 def parse_numbers(values: pd.Series, decimal_comma: bool = False) -> tuple[pd.Series, np.ndarray]:
     """Finite numbers as float64; booleans, ``NaN``, ``Infinity`` and text are not numbers."""
-    missing = is_missing(values)
+    kind = _text_kind(values)
+    missing = is_missing(values, kind)
+    if values.dtype == object and kind in _NUMBERS_ONLY:  # JSON numbers: nothing to unwrite
+        text = values.to_numpy(dtype=object, copy=True)
+        text[missing] = None
+        numbers = pd.to_numeric(text, errors="coerce").astype(float)
+        bad = ~missing & ~np.isfinite(numbers)
+        return pd.Series(np.where(bad, np.nan, numbers), index=values.index), bad
     text = values.astype(object).where(~missing, None)
     if decimal_comma:
         as_text = text.astype("string")
@@ -52,7 +69,7 @@ def parse_numbers(values: pd.Series, decimal_comma: bool = False) -> tuple[pd.Se
         if comma.any():
             text = text.copy()
             text[comma] = as_text[comma].str.replace(",", ".", regex=False).to_numpy(dtype=object)
-    booleans = _is_bool(values)
+    booleans = _is_bool(values, kind)
     numbers = pd.to_numeric(text.where(~booleans, None), errors="coerce").astype(float)
     finite = np.isfinite(numbers.to_numpy())
     bad = ~missing & (booleans | ~finite)
@@ -83,7 +100,12 @@ def parse_dates(values: pd.Series, date_format: str | None) -> tuple[pd.Series, 
 
 def parse_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Text as read (a JSON number or boolean as its JSON spelling); empty cells missing."""
-    missing = is_missing(values)
+    kind = _text_kind(values)
+    missing = is_missing(values, kind)
+    if kind in ("string", "empty"):  # text already: only the empty cells change
+        text = values.to_numpy(dtype=object, copy=True)
+        text[missing] = None
+        return pd.Series(text, index=values.index, dtype=object, name=values.name), np.zeros(len(values), dtype=bool)
     text = values.astype(object)
     if pd.api.types.infer_dtype(text, skipna=True) not in ("string", "empty"):
         text = text.map(cell_text, na_action="ignore")  # JSON numbers and booleans as their JSON text

@@ -102,10 +102,13 @@ def judge_column(values: pd.Series, column: pa.Column) -> tuple[pd.Series, np.nd
     for check in column.checks:
         if not present.any():
             break
-        output = check(typed[present]).check_output
+        every = present.all()  # the usual case: no copy, and the output is already in row order
+        output = check(typed if every else typed[present]).check_output
         passed = np.ones(len(values), dtype=bool)
         if isinstance(output, pd.Series):
-            passed[np.flatnonzero(present)] = output.reindex(typed.index[present]).fillna(False).to_numpy(dtype=bool)
+            if not (every and output.index.equals(typed.index)):
+                output = output.reindex(typed.index[present])
+            passed[present] = output.fillna(False).to_numpy(dtype=bool)
         else:
             passed[present] = bool(output)
         failed = present & ~passed
@@ -152,7 +155,10 @@ def validate_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str, 
     valid rows. Every rejected cell is an entry, with the participant and the key (``key_column``:
     event, date or day) as read. Returns (valid rows, entries, number of rows rejected).
     """
-    frame = frame.reset_index(drop=True)
+    numbered = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None \
+        and frame.index.start == 0 and frame.index.step == 1
+    if not numbered:  # a copy of every cell only when the rows need numbering 0..n-1
+        frame = frame.reset_index(drop=True)
     typed, masks, row_bad = {}, {}, np.zeros(len(frame), dtype=bool)
     for column, names in _governed(frame, schema):
         _judge_group(frame, column, names, typed, masks)
@@ -166,7 +172,9 @@ def validate_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str, 
             valid[rule.field] = valid[rule.field].mask(broken)
     order = [c for c in frame.columns if c in masks]
     entries = _entries(frame, {c: masks[c] for c in order}, schema, source, participant_column, key_column)
-    return valid.loc[~row_bad].reset_index(drop=True), entries, int(row_bad.sum())
+    if row_bad.any():
+        valid = valid.loc[~row_bad].reset_index(drop=True)
+    return valid, entries, int(row_bad.sum())
 
 
 def _apply_cross_field(rule: CrossFieldRule, typed: pd.DataFrame, masks: dict, schema: pa.DataFrameSchema,

@@ -8,6 +8,8 @@ line, the participant (the folder) and the key (the ``day``).
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -18,7 +20,13 @@ from mglt_pipeline.validation.oura_schemas import CROSS_FIELD_RULES, SCHEMAS
 
 def collection_schemas(known: pd.Series) -> dict[str, pa.DataFrameSchema]:
     """Each collection's schema with the rule that the folder names a participant of
-    participants.csv (built once per read: the schemas are the same for every batch)."""
+    participants.csv (the same for every batch, and for every read of the same participants:
+    copying the four schemas is a fixed cost worth paying once)."""
+    return dict(_schemas(tuple(known)))
+
+
+@lru_cache(maxsize=2)
+def _schemas(known: tuple) -> dict[str, pa.DataFrameSchema]:
     return {name: with_known_participants(model.to_schema(), known) for name, model in SCHEMAS.items()}
 
 

@@ -74,17 +74,19 @@ def choose_copies(rows: pd.DataFrame, collection: Collection) -> tuple[pd.DataFr
     """Valid records of one collection -> (records used, conflict entries or None, records quarantined
     by a conflict, copies superseded). The records used keep ``_row``, ``_line``, ``key``, ``_file`` (``BOOKKEEPING``)."""
     rows, restated = latest_statements(rows)
-    rows = rows.drop(columns=[POS, UPDATED_AT]).rename(columns={ORDER: FILE_ORDER})
-    ways = rows[["participant_id", FILE_ORDER, SOURCE_FORMAT]].drop_duplicates()
+    rows = read = rows.drop(columns=[POS, UPDATED_AT]).rename(columns={ORDER: FILE_ORDER})
     rows, in_file, markers, in_conflict, collapsed = collapse_within_files(rows, ["participant_id", KEY], "oura",
                                                                           key_column="day")
-    markers = markers.merge(ways, on=["participant_id", FILE_ORDER], how="left")  # a file's way
+    if len(markers):  # a conflict's file states its way
+        ways = read[["participant_id", FILE_ORDER, SOURCE_FORMAT]].drop_duplicates()
+        markers = markers.merge(ways, on=["participant_id", FILE_ORDER], how="left")
     later = 0
     if len(markers) or rows.duplicated(KEY_COLUMNS).any():  # a key in several files
         rows, later = supersede_files(rows, markers, KEY_COLUMNS)
     rows, same_day = daily_conflicts(rows, collection)
     rows, lower_way = one_way_per_night(rows)
-    in_file = in_file.assign(key=in_file["key"].astype("string").str.slice(0, 10))
+    if len(in_file):
+        in_file = in_file.assign(key=in_file["key"].astype("string").str.slice(0, 10))
     entries = [e for e in (in_file, same_day) if len(e)]
     entries = quarantine_frame(pd.concat(entries, ignore_index=True)) if entries else None
     return rows, entries, in_conflict + len(same_day), restated + collapsed + later + lower_way
