@@ -78,6 +78,15 @@ def test_a_bad_key_rejects_the_record_and_a_record_without_id_is_named_by_positi
     assert _entry(part, "3")["field"] == "score"
 
 
+def test_a_day_that_is_a_json_array_or_object_rejects_its_record_and_nothing_else(tmp_path):
+    write(tmp_path / "raw/oura/P001/daily_sleep.json", json.dumps({"data": [
+        {"id": "a", "day": "2025-01-02", "score": 70}, {"id": "b", "day": [1], "score": 71},
+        {"id": "c", "day": {"a": 1}, "score": 72}, {"id": "d", "day": "2025-01-05", "score": 73}], "next_token": None}))
+    part = read_oura(tmp_path / "raw", tmp_path, KNOWN).tables["oura_daily_sleep"]
+    assert part.clean["id"].tolist() == ["a", "d"]
+    assert [(e["row"], e["field"]) for e in part.quarantine.to_dict("records")] == [("b", "day"), ("c", "day")]
+
+
 def test_a_dangling_next_token_is_one_entry_and_the_records_are_kept(tmp_path):
     write(tmp_path / "raw/oura/P001/daily_readiness.json",
           json.dumps({"data": [daily_record("r1", "2025-01-02", 80, {})], "next_token": "abc"}))

@@ -89,7 +89,11 @@ def parse_dates(values: pd.Series, date_format: str | None) -> tuple[pd.Series, 
     """Real calendar dates in ``date_format`` (ISO ``YYYY-MM-DD`` when that is the format)."""
     missing = is_missing(values)
     text = values.astype(object).where(~missing, None)
-    dates = pd.to_datetime(text, format=date_format, errors="coerce")
+    try:
+        dates = pd.to_datetime(text, format=date_format, errors="coerce")
+    except TypeError:  # a JSON array or object in the cell: no date, and pandas cannot even hash it
+        scalar = text.map(lambda v: not isinstance(v, (list, dict)))
+        dates = pd.to_datetime(text.where(scalar, None), format=date_format, errors="coerce")
     shaped = np.ones(len(values), dtype=bool)
     if date_format == "%Y-%m-%d":
         shaped = text.astype("string").str.match(_ISO_DATE_TEXT).fillna(False).to_numpy(dtype=bool)
