@@ -13,6 +13,8 @@ from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.run import materialize_all
 from mglt_pipeline.simulate import simulate_trial
 
+pytestmark = pytest.mark.whole_pipeline
+
 
 def _report_text(root) -> str:
     """The report's HTML without its embedded images (base64 may spell anything)."""

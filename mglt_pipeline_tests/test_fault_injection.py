@@ -31,6 +31,8 @@ from mglt_pipeline_tests.fault_injection import (
     run_pipeline,
 )
 
+pytestmark = pytest.mark.whole_pipeline
+
 FAULTS = CSV_FAULTS + OURA_FAULTS
 TOGETHER = ("participants_sex_lower_case", "participants_withdrawn_before_enrolment", "participants_identifier_columns",
             "redcap_complete_not_numeric", "redcap_identifier_columns", "redcap_repeated_header_line",

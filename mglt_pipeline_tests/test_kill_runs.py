@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.whole_pipeline
+
 KILL_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "kill_runs.py"
 CI_KILLS = 3
 SEED = 7

@@ -27,6 +27,8 @@ from mglt_pipeline.paths import REPORT_FILE, REPORTS_DIR, WAREHOUSE_FILE
 from mglt_pipeline.warehouse import lock
 from mglt_pipeline.warehouse.consistency import data_root_state
 
+pytestmark = pytest.mark.whole_pipeline
+
 SEED = 7
 
 
