@@ -20,7 +20,7 @@ from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline_tests.alt_trial import write_alt_trial
 from mglt_pipeline_tests.derivation_support import materialize_trial, run_script, values_compared
 
-pytestmark = pytest.mark.whole_pipeline
+pytestmark = pytest.mark.whole_pipeline(runs=1)
 
 ARM = "C(arm, Treatment('placebo'))[T.MgT]"
 WEEK_3_BY_ARM = f"C(visit, Treatment('week_1'))[T.week_3]:{ARM}"

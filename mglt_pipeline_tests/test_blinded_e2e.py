@@ -13,7 +13,7 @@ from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.run import materialize_all
 from mglt_pipeline.simulate import simulate_trial
 
-pytestmark = pytest.mark.whole_pipeline
+pytestmark = pytest.mark.whole_pipeline(runs=1)
 
 
 def _report_text(root) -> str:

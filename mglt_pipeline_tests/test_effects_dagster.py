@@ -16,7 +16,7 @@ from mglt_pipeline.registry import OUTCOMES
 from mglt_pipeline.paths import FOREST_PLOT_FILE
 from mglt_pipeline.resources import REPORTS_DIR, WAREHOUSE_FILE, build_resources
 
-pytestmark = pytest.mark.whole_pipeline
+pytestmark = pytest.mark.whole_pipeline(runs=1)
 
 PLANTED = {"isi_total": -6.0, "oura_sleep_score": 6.0}  # week_3 differences, active minus placebo
 EMPTY_OUTCOME = "poms_cb"                               # every value missing: the model cannot be fitted

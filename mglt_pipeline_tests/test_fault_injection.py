@@ -31,7 +31,7 @@ from mglt_pipeline_tests.fault_injection import (
     run_pipeline,
 )
 
-pytestmark = pytest.mark.whole_pipeline
+pytestmark = pytest.mark.whole_pipeline(runs=3)
 
 FAULTS = CSV_FAULTS + OURA_FAULTS
 TOGETHER = ("participants_sex_lower_case", "participants_withdrawn_before_enrolment", "participants_identifier_columns",

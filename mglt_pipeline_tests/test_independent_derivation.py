@@ -12,7 +12,7 @@ from mglt_pipeline_tests.derivation_support import run_script as _run_script
 from mglt_pipeline_tests.derivation_support import script_module, values_compared
 from mglt_pipeline_tests.handmade_trial import write_handmade_trial
 
-pytestmark = pytest.mark.whole_pipeline
+pytestmark = pytest.mark.whole_pipeline(runs=2)
 
 
 @pytest.fixture(scope="module")

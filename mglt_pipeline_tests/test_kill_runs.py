@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.whole_pipeline
+pytestmark = pytest.mark.whole_pipeline(runs=5)
 
 KILL_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "kill_runs.py"
 CI_KILLS = 3

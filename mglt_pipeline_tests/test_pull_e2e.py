@@ -32,7 +32,7 @@ from mglt_pipeline_tests.automation_probe import automation_would_run
 from mglt_pipeline_tests.pull_fixtures import pull_trial, raw_listing, settle, write_token_file
 from mglt_pipeline_tests.recorded_api import ApiServer, Fault, recorded_oura_records
 
-pytestmark = pytest.mark.whole_pipeline
+pytestmark = pytest.mark.whole_pipeline(runs=1)
 
 FAULTS = {"P002": [Fault("429"), Fault("429", when="daily_readiness")], "P003": [Fault("500")],
           "P004": [Fault("truncate", when="sleep")], "P005": [Fault("slow", delay_s=1.0)], "P007": [Fault("expired")]}

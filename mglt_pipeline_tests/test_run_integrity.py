@@ -27,7 +27,7 @@ from mglt_pipeline.paths import REPORT_FILE, REPORTS_DIR, WAREHOUSE_FILE
 from mglt_pipeline.warehouse import lock
 from mglt_pipeline.warehouse.consistency import data_root_state
 
-pytestmark = pytest.mark.whole_pipeline
+pytestmark = pytest.mark.whole_pipeline(runs=3)
 
 SEED = 7
 

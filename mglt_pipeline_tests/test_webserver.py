@@ -31,7 +31,7 @@ from mglt_pipeline.automation.schedules import SCHEDULE_NAME
 from mglt_pipeline.automation.sensors import SENSOR_NAME
 from mglt_pipeline.registry import OUTCOMES
 
-pytestmark = pytest.mark.whole_pipeline
+pytestmark = pytest.mark.whole_pipeline(runs=3)
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mglt_pipeline"
 LOCATION = "mglt_pipeline.definitions"
