@@ -13,10 +13,12 @@ setup(
     python_requires=">=3.10",
     # Lower bounds are the versions known to install and work together (2026-12). Dagster is used
     # through its public API only (a test greps for ``dagster._``), so any 1.x from 1.13 on is allowed;
-    # the suite was run on 1.13.27 and 1.13.28. The warehouse IO manager is built on dagster's
-    # ConfigurableIOManager and opens DuckDB through dagster-duckdb's DuckDBResource; each
-    # dagster-duckdb release pins one exact dagster (0.29.27 -> 1.13.27, the newest pair on this
-    # index), so pip installs the dagster that matches it.
+    # pip installs 1.13.27 with the pins below. The whole suite passes on 1.13.27 (make test) and on
+    # 1.13.29, the newest dagster on this package index (2026-12-02: with dagster-webserver 1.13.28,
+    # the newest published, and dagster-duckdb's exact pin overridden). The warehouse IO manager is
+    # built on dagster's ConfigurableIOManager and opens DuckDB through dagster-duckdb's
+    # DuckDBResource; each dagster-duckdb release pins one exact dagster (0.29.27 -> 1.13.27), so
+    # pip installs the dagster that matches the newest dagster-duckdb.
     install_requires=[
         "dagster>=1.13,<2",
         "dagster-webserver>=1.13,<2",
