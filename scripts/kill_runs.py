@@ -85,19 +85,14 @@ def table_differences(reference: Path, other: Path) -> list[str]:
     return found
 
 
-def kill_test(raw: Path, kills: int, seed: int, workdir: Path,
-              reference: tuple[Path, float] | None = None) -> list[str]:
-    """Run the whole test; print one line per step; return every problem found. ``reference``: a
-    data root where a clean run of ``raw`` finished, and how long it took (else one is made)."""
+def kill_test(raw: Path, kills: int, seed: int, workdir: Path) -> list[str]:
+    """Run the whole test; print one line per step; return every problem found."""
     rng = random.Random(seed)
-    if reference is None:
-        root = copy_trial(raw, workdir / "reference")
-        done, length = run_to_end(root)
-        if done.returncode != 0:
-            return [f"the reference run failed: {done.stderr[-2000:]}"]
-        print(f"reference run: {length:.1f} s")
-        reference = (root, length)
-    reference, length = reference
+    reference = copy_trial(raw, workdir / "reference")
+    done, length = run_to_end(reference)
+    if done.returncode != 0:
+        return [f"the reference run failed: {done.stderr[-2000:]}"]
+    print(f"reference run: {length:.1f} s")
     work, problems, killed, attempts = copy_trial(raw, workdir / "killed"), [], 0, 0
     while killed < kills and attempts < 3 * kills:
         attempts += 1

@@ -46,10 +46,9 @@ def submission_folder(data_root: DataRoot) -> Path:
     return data_root.output_path("", under=SUBMISSION_DIR)
 
 
-def current_xpt_files(data_root: DataRoot) -> list[Path]:
-    """Each dataset's .xpt as this run sees it: written in this run, else the published one, if any."""
-    paths = (data_root.current_path(xpt_path(Path(), spec).name, under=SUBMISSION_DIR) for spec in DATASETS)
-    return [p for p in paths if p.exists()]
+def current_xpt(data_root: DataRoot, spec: DatasetSpec) -> Path:
+    """The dataset's .xpt as this run sees it: written in this run, else the published one."""
+    return data_root.current_path(xpt_path(Path(), spec).name, under=SUBMISSION_DIR)
 
 
 def published(data_root: DataRoot, path: Path, under: str = SUBMISSION_DIR) -> dg.MetadataValue:
@@ -113,8 +112,7 @@ def bds_assets(analysis_dataset: pd.DataFrame, adsl: pd.DataFrame, data_root: Da
 
 def _read_back(data_root: DataRoot) -> dict[str, pd.DataFrame]:
     """Of each XPT file, the records define.xml needs (``profile_xpt``: read in batches)."""
-    return {spec.name: profile_xpt(data_root.current_path(xpt_path(Path(), spec).name, under=SUBMISSION_DIR), spec)
-            for spec in DATASETS}
+    return {spec.name: profile_xpt(current_xpt(data_root, spec), spec) for spec in DATASETS}
 
 
 @dg.asset(name="define_xml", group_name=GROUP, kinds={"xml"},
@@ -130,7 +128,8 @@ def define_xml_asset(randomization: pd.DataFrame, data_root: DataRoot):
     path = folder / DEFINE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(define_xml(_read_back(data_root), list(DATASETS), blinded, dt.datetime.now(dt.timezone.utc)))
-    problems = checks.schema_problems(path) + checks.coverage_problems(path, folder, current_xpt_files(data_root))
+    problems = checks.schema_problems(path) + checks.coverage_problems(
+        path, folder, [p for p in (current_xpt(data_root, spec) for spec in DATASETS) if p.exists()])
     yield dg.MaterializeResult(metadata={"path": published(data_root, path),
                                          "blinded": dg.MetadataValue.bool(blinded),
                                          "size_bytes": dg.MetadataValue.int(path.stat().st_size)})

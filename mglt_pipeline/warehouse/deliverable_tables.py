@@ -10,16 +10,15 @@ from __future__ import annotations
 from mglt_pipeline.analysis.adherence import MISSING_REASONS, REASONS
 from mglt_pipeline.analysis.adherence_summary import MEASURES
 from mglt_pipeline.pull.state import STATUSES
-from mglt_pipeline.registry import FAMILIES, OUTCOMES
 from mglt_pipeline.submission.metadata import DATASETS, DatasetSpec
-from mglt_pipeline.visits import POST_BASELINE_VISITS, VISITS
+from mglt_pipeline.visits import VISITS
+from mglt_pipeline.warehouse.clean_tables import PARTICIPANT
 from mglt_pipeline.warehouse.contract import TableContract, column
+from mglt_pipeline.warehouse.derived_tables import FAMILY, OUTCOME, POST_BASELINE
 
-PARTICIPANT = column("participant_id", "text", "Pseudonymous participant id.", required=True)
 ARM = column("arm", "text", "Arm as randomized (MgT/placebo once unblinded, A/B while blinded); "
                             "`not randomized` for a dosed participant never randomized.", required=True)
 PERCENT = {"ge": 0, "le": 100}
-WINDOWS = [v for v in VISITS]
 
 ADHERENCE = TableContract(
     "adherence", "adherence",
@@ -44,7 +43,7 @@ PARTICIPANT_ADHERENCE = TableContract(
      column("nights_main_sleep", "integer", "Of them, nights with a main sleep.", required=True, ge=0),
      column("oura_wear_pct", "number", "nights_main_sleep / nights_in_study x 100.", **PERCENT),
      *(column(f"oura_wear_{v}_pct", "number", f"Oura wear in the {v} window; null when it has no study night.",
-              **PERCENT) for v in WINDOWS),
+              **PERCENT) for v in VISITS),
      *(column(f"nights_{r}", "integer", f"Study nights without a main sleep for the reason {r}.", required=True,
               ge=0) for r in MISSING_REASONS),
      column("nights_after_withdrawal", "integer", "Planned nights after withdrawal.", required=True, ge=0),
@@ -78,9 +77,7 @@ OUTCOME_MISSINGNESS = TableContract(
     "outcome_missingness", "adherence",
     "Each outcome's missing values by post-baseline visit and arm, among the participants of its full "
     "analysis set.",
-    (column("outcome", "text", "Outcome id of the registry.", required=True, isin=[o.id for o in OUTCOMES]),
-     column("family", "text", "Outcome family.", required=True, isin=FAMILIES),
-     column("visit", "text", "Post-baseline visit.", required=True, isin=POST_BASELINE_VISITS),
+    (OUTCOME, FAMILY, POST_BASELINE,
      column("visit_num", "integer", "1 .. 3.", required=True, ge=1, le=3),
      ARM,
      column("n_fas", "integer", "Participants of the outcome's FAS in the arm.", required=True, ge=0),

@@ -10,9 +10,9 @@ from mglt_pipeline.effects.covariance import FALLBACK_ORDER
 from mglt_pipeline.registry import FAMILIES, OUTCOMES, outcomes_from
 from mglt_pipeline.scoring.instruments import INSTRUMENTS, Instrument
 from mglt_pipeline.visits import POST_BASELINE_VISITS, VISITS
+from mglt_pipeline.warehouse.clean_tables import PARTICIPANT
 from mglt_pipeline.warehouse.contract import Column, TableContract, column
 
-PARTICIPANT = column("participant_id", "text", "Pseudonymous participant id.", required=True)
 VISIT = column("visit", "text", "Analysis visit: " + ", ".join(VISITS) + ".", required=True, isin=VISITS)
 VISIT_NUM = column("visit_num", "integer", "0 (baseline) .. 3 (week_3).", required=True, ge=0, le=3)
 STUDY_DAY = column("study_day", "integer", "Days from first_dose_on, Day 1 the first dose, no Day 0.")
@@ -22,6 +22,7 @@ WINDOW_VISIT_NUM = column("visit_num", "integer", "Number of the window; null ou
                           ge=0, le=3)
 OUTCOME = column("outcome", "text", "Outcome id of the registry.", required=True, isin=[o.id for o in OUTCOMES])
 POST_BASELINE = column("visit", "text", "Post-baseline visit.", required=True, isin=POST_BASELINE_VISITS)
+FAMILY = column("family", "text", "Outcome family.", required=True, isin=FAMILIES)
 ARM_NOTE = "MgT/placebo once unblinded, A/B while blinded"
 
 
@@ -190,7 +191,7 @@ TREATMENT_EFFECTS = TableContract(
     "treatment_effects", "treatment_effects",
     "The SAP's effects table: the week_3 effect of every registry outcome with raw and "
     "Benjamini-Hochberg p (within family) and the sensitivity analyses.",
-    (OUTCOME, column("family", "text", "Outcome family.", required=True, isin=FAMILIES),
+    (OUTCOME, FAMILY,
      column("better", "text", "Which direction is better.", required=True, isin=("higher", "lower")),
      column("visit", "text", "week_3.", required=True), *_MODEL, *_ESTIMATE,
      column("p_adj", "number", "BH-adjusted p within the family.", ge=0, le=1),
